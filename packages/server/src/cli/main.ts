@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerKeysCommands } from './keys-command.js';
+import { registerServeCommand } from './serve-command.js';
+
+/**
+ * The `rotor` command. `serve` runs the server; `keys` administers the local data
+ * directory; the secret commands are an AWS-protocol client of a running server.
+ */
+const program = new Command('rotor')
+  .description('Rotor: a self-hosted secrets manager that speaks the AWS Secrets Manager protocol')
+  .option('-o, --output <format>', 'table or json', 'table')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServeCommand(program);
+registerKeysCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`rotor: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Rotor's configuration: one schema, parsed once into a frozen object, layered
+ * defaults → config file → environment (ROTOR_*) → command-line flags.
+ * Secrets have no place here: the root key comes from its file or ROTOR_ROOT_KEY.
+ */
+export const configSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(7400),
+  dataDir: z.string().min(1).default('./.rotor'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-1')
+    .default('us-east-1'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RotorConfig = Readonly<z.infer<typeof configSchema>>;
+
+export type ConfigLayer = Partial<Record<keyof RotorConfig, string | number | undefined>>;
+
+const environmentNames: Record<keyof RotorConfig, string> = {
+  host: 'ROTOR_HOST',
+  port: 'ROTOR_PORT',
+  dataDir: 'ROTOR_DATA_DIR',
+  region: 'ROTOR_REGION',
+  logLevel: 'ROTOR_LOG_LEVEL',
+};
+
+function definedOnly(layer: ConfigLayer): ConfigLayer {
+  return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): ConfigLayer {
+  const layer: ConfigLayer = {};
+  for (const [key, name] of Object.entries(environmentNames) as [keyof RotorConfig, string][]) layer[key] = env[name];
+  return definedOnly(layer);
+}
+
+function fromFile(path: string): ConfigLayer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  const result = configSchema.partial().strict().safeParse(parsed);
+  if (!result.success) throw new Error(`Invalid config file ${path}: ${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+/**
+ * Resolves the configuration. The config file is `--config`, else `ROTOR_CONFIG`, else
+ * `<data-dir>/rotor.json` when that exists.
+ */
+export function loadConfig(options: { flags?: ConfigLayer; configFile?: string | undefined; env?: NodeJS.ProcessEnv } = {}): RotorConfig {
+  const env = options.env ?? process.env;
+  const flags = definedOnly(options.flags ?? {});
+  const environment = fromEnvironment(env);
+  const explicitFile = options.configFile ?? env.ROTOR_CONFIG;
+  const dataDirGuess = String(flags.dataDir ?? environment.dataDir ?? './.rotor');
+  const file = explicitFile ?? (existsSync(resolve(dataDirGuess, 'rotor.json')) ? resolve(dataDirGuess, 'rotor.json') : undefined);
+  const fileLayer = file === undefined ? {} : fromFile(file);
+  const result = configSchema.safeParse({ ...fileLayer, ...environment, ...flags });
+  if (!result.success) throw new Error(`Invalid configuration: ${z.prettifyError(result.error)}`);
+  return Object.freeze({ ...result.data, dataDir: resolve(result.data.dataDir) });
+}

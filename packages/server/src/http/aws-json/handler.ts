@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, coerceError } from '../../domain/errors.js';
+import type { Logger } from '../../ports/logger.js';
+import { awsErrorTable } from './error-table.js';
+import { createOperationTable, isOperationName, unknownOperation, type AwsJsonServices } from './operations.js';
+import { shapes } from './shapes.js';
+import type { RequestToVerify, VerifiedCaller } from './sigv4.js';
+import { toAwsValidationError } from './validation.js';
+import { toWire } from './wire.js';
+
+export interface AwsJsonHandlerDeps {
+  readonly services: AwsJsonServices;
+  readonly verify: (request: RequestToVerify) => Promise<VerifiedCaller>;
+  readonly logger: Logger;
+  /** Largest request body accepted; a value is at most 64 KiB, a policy 20 KiB. */
+  readonly maxBodyBytes?: number;
+}
+
+const targetPrefix = 'secretsmanager.';
+const contentType = 'application/x-amz-json-1.1';
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds the ${limit}-byte limit.`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        reject(new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds the ${limit}-byte limit.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError('SERIALIZATION', 'The request body is not valid JSON.');
+  }
+}
+
+function send(response: ServerResponse, status: number, requestId: string, body: string, headers?: Record<string, string>): void {
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+    ...headers,
+  });
+  response.end(body);
+}
+
+/**
+ * The AWS Secrets Manager edge: `POST /` with `X-Amz-Target: secretsmanager.<Op>`.
+ * Every request is authenticated (SigV4) before anything else is looked at; then the
+ * body is validated against the operation's shape and handed to its use case. Errors
+ * leave as `{"__type", "Message"}` with the status from the error table.
+ */
+export function createAwsJsonHandler(deps: AwsJsonHandlerDeps) {
+  const operations = createOperationTable(deps.services);
+  const limit = deps.maxBodyBytes ?? 1024 * 1024;
+
+  return async function handleAwsJson(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    let operation = '';
+    try {
+      const body = await readBody(request, limit);
+      const caller = await deps.verify({ method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body });
+      const target = request.headers['x-amz-target'];
+      operation = typeof target === 'string' && target.startsWith(targetPrefix) ? target.slice(targetPrefix.length) : '';
+      if (!isOperationName(operation)) throw unknownOperation(operation);
+      const parsed = shapes[operation].safeParse(parseJson(body), { reportInput: true });
+      if (!parsed.success) throw toAwsValidationError(parsed.error);
+      const handler = operations[operation] as (input: unknown, context: { actor: string }) => unknown;
+      const output = await handler(parsed.data, { actor: caller.accessKeyId });
+      send(response, 200, requestId, JSON.stringify(toWire(output)));
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      const { type, status } = awsErrorTable[error.code];
+      if (status >= 500) {
+        deps.logger.error({ requestId, operation, code: error.code, cause: describeCause(error.cause) }, 'request failed');
+      } else {
+        deps.logger.debug({ requestId, operation, code: error.code }, 'request refused');
+      }
+      const closing = error.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : undefined;
+      send(response, status, requestId, JSON.stringify({ __type: type, Message: error.message }), {
+        'x-amzn-errortype': type,
+        ...closing,
+      });
+    }
+  };
+}
+
+/** Only the class and message of an unexpected failure are logged; never request data. */
+function describeCause(cause: unknown): string | undefined {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return cause === undefined ? undefined : typeof cause;
+}
