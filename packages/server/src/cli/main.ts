@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerKeysCommands } from './keys-command.js';
+import { registerPasswordCommand } from './password-command.js';
+import { registerSecretCommands } from './secret-commands.js';
 import { registerServeCommand } from './serve-command.js';
 
 /**
@@ -15,6 +17,8 @@ const program = new Command('rotor')
 
 registerServeCommand(program);
 registerKeysCommands(program);
+registerSecretCommands(program);
+registerPasswordCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -74,3 +74,12 @@ export const Messages = {
   valueNotFoundForVersion: (versionId: string) =>
     `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`,
 } as const;
+
+/**
+ * The ValidationException text AWS's request validation produces, listing every
+ * problem at once: "2 validation errors detected: Value … ; Value …".
+ */
+export function validationError(problems: readonly string[]): AppError {
+  const count = problems.length === 1 ? '1 validation error' : `${problems.length} validation errors`;
+  return new AppError('VALIDATION', `${count} detected: ${problems.join('; ')}`);
+}

@@ -1,5 +1,5 @@
 import { randomInt as cryptoRandomInt } from 'node:crypto';
-import { AppError } from './errors.js';
+import { AppError, validationError } from './errors.js';
 
 /**
  * GetRandomPassword (reference §6). Field names follow the wire request in camelCase;
@@ -104,7 +104,6 @@ function assertValidOptions(length: number, excluded: string): void {
     );
   }
   if (problems.length > 0) {
-    const count = problems.length === 1 ? '1 validation error' : `${problems.length} validation errors`;
-    throw new AppError('VALIDATION', `${count} detected: ${problems.join('; ')}`);
+    throw validationError(problems);
   }
 }

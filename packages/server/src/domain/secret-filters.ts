@@ -1,4 +1,4 @@
-import { AppError } from './errors.js';
+import { AppError, validationError } from './errors.js';
 
 /**
  * ListSecrets / BatchGetSecretValue filters (reference §3 "ListSecrets").
@@ -79,8 +79,7 @@ export function parseSecretFilters(raw: ReadonlyArray<{ Key?: unknown; Values?: 
   });
 
   if (problems.length > 0) {
-    const count = problems.length === 1 ? '1 validation error' : `${problems.length} validation errors`;
-    throw new AppError('VALIDATION', `${count} detected: ${problems.join('; ')}`);
+    throw validationError(problems);
   }
 
   return raw.map((filter) => {

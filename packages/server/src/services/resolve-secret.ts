@@ -1,12 +1,17 @@
 import { AppError, Messages } from '../domain/errors.js';
-import { isArn, parseSecretArn } from '../domain/secret-name.js';
+import { assertValidSecretName, isArn, parseSecretArn } from '../domain/secret-name.js';
 import type { SecretReader, StoredSecret } from '../ports/secret-store.js';
 import type { Installation } from './context.js';
 
+/** The `-` and 6 characters that end a full ARN; an id ending so is never read as a partial ARN. */
+const fullArnSuffix = /-[A-Za-z0-9]{6}$/;
+
 /**
  * Finds a secret by name, full ARN or partial ARN (the ARN without its 6-character
- * suffix, reference §2). A secret whose deletion window has passed counts as gone
- * even before the purge sweep removes it.
+ * suffix, reference §2). As on AWS, an ARN whose last 7 characters look like a suffix
+ * is taken as a full ARN only, and a SecretId that is not an ARN must be a valid name
+ * (ValidationException otherwise). A secret whose deletion window has passed counts
+ * as gone even before the purge sweep removes it.
  */
 export async function findSecret(
   reader: SecretReader,
@@ -19,11 +24,17 @@ export async function findSecret(
     secret = await reader.findSecretByArn(secretId);
     if (!secret) {
       const parsed = parseSecretArn(secretId);
-      if (parsed && parsed.region === installation.region && parsed.account === installation.accountId) {
+      if (
+        parsed &&
+        parsed.region === installation.region &&
+        parsed.account === installation.accountId &&
+        !fullArnSuffix.test(parsed.resource)
+      ) {
         secret = await reader.findSecretByName(parsed.resource);
       }
     }
   } else {
+    assertValidSecretName(secretId);
     secret = await reader.findSecretByName(secretId);
   }
   if (secret?.purgeAt !== undefined && secret.purgeAt <= now) return undefined;

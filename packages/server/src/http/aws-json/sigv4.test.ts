@@ -257,6 +257,16 @@ describe('createSigV4Verifier', () => {
       await expect(verify(boto)).resolves.toEqual({ accessKeyId: AKID });
     });
 
+    it('accepts the Authorization parts separated by bare commas, in any order, with a trailing slash', async () => {
+      const request = await signWithSmithy();
+      const authorization = request.headers.authorization as string;
+      const credential = authorization.slice(authorization.indexOf('Credential='), authorization.indexOf(', '));
+      const rest = authorization.slice(authorization.indexOf(', ') + 2).split(', ');
+      const reordered = `AWS4-HMAC-SHA256 ${rest[1]},${credential}/,${rest[0]}`;
+      expect(reordered).not.toContain(' Credential=');
+      await expect(verifier()(withAuthorization(request, reordered))).resolves.toEqual({ accessKeyId: AKID });
+    });
+
     it('collapses runs of whitespace in signed header values as smithy and botocore do', async () => {
       const smithy = await signWithSmithy({ extraHeaders: { 'x-rotor-note': 'a   b \t c' } });
       expect(smithy.headers['x-rotor-note']).toBe('a   b \t c');

@@ -176,15 +176,10 @@ export function createSigV4Verifier(deps: SigV4VerifierDeps): (request: RequestT
 
     checkTime(parts, requestMs, clock.now(), maxSkewMs);
 
-    const signedHeaderNames = parts.signedHeaders.split(';');
-    let hostSigned = false;
-    let tokenSigned = false;
-    for (const name of signedHeaderNames) {
-      const lower = name.toLowerCase();
-      if (lower === 'host') hostSigned = true;
-      else if (lower === 'x-amz-security-token') tokenSigned = true;
-    }
-    if (!hostSigned) throw new AppError('INVALID_SIGNATURE', SigV4Messages.hostNotSigned);
+    // One pass over SignedHeaders builds the canonical header block and notes which
+    // of the headers that must be signed are.
+    const signed = canonicalHeaders(headers, parts.signedHeaders);
+    if (!signed.host) throw new AppError('INVALID_SIGNATURE', SigV4Messages.hostNotSigned);
 
     if (parts.algorithm !== ALGORITHM) {
       throw new AppError('INCOMPLETE_SIGNATURE', SigV4Messages.unsupportedAlgorithm(parts.algorithm));
@@ -206,7 +201,7 @@ export function createSigV4Verifier(deps: SigV4VerifierDeps): (request: RequestT
 
     // A token sent in a header but left out of the signature could be swapped by
     // anyone on the path; the presigned form signs it as part of the query string.
-    if (!parts.presigned && parts.securityToken !== undefined && !tokenSigned) {
+    if (!parts.presigned && parts.securityToken !== undefined && !signed.securityToken) {
       throw new AppError('INVALID_SIGNATURE', SigV4Messages.tokenNotSigned);
     }
 
@@ -220,7 +215,7 @@ export function createSigV4Verifier(deps: SigV4VerifierDeps): (request: RequestT
       `${request.method.toUpperCase()}\n` +
       `${canonicalPath(rawPath)}\n` +
       `${queryPairs === undefined ? '' : canonicalQuery(queryPairs, parts.presigned)}\n` +
-      `${canonicalHeaders(headers, signedHeaderNames)}\n` +
+      `${signed.block}\n` +
       `${parts.signedHeaders}\n` +
       payloadHash;
     const stringToSign =
@@ -255,13 +250,15 @@ function readSignatureParts(headers: IncomingHttpHeaders, queryPairs: QueryPair[
 }
 
 function readHeaderParts(authorization: string, headers: IncomingHttpHeaders): SignatureParts {
-  const auth = authorization.trim();
-  // AWS splits the header on spaces and commas: "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
-  const tokens = tokenize(auth);
-  const algorithm = tokens[0] ?? '';
+  let algorithm = '';
   let credential = '';
   let signedHeaders = '';
   let signature = '';
+  const sdkShape = splitSdkAuthorization(authorization);
+  if (sdkShape !== undefined) [algorithm, credential, signedHeaders, signature] = sdkShape;
+  // AWS splits the header on spaces and commas: "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
+  const tokens = sdkShape === undefined ? tokenize(authorization.trim()) : [];
+  if (sdkShape === undefined) algorithm = tokens[0] ?? '';
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i] as string;
     const eq = token.indexOf('=');
@@ -338,6 +335,44 @@ function readQueryParts(pairs: QueryPair[]): SignatureParts {
   };
 }
 
+/**
+ * The header exactly as every SDK writes it, "<alg> Credential=<c>, SignedHeaders=<h>, Signature=<s>",
+ * read with indexOf; anything else (other order, extra spaces, extra pairs) goes through
+ * {@link tokenize}, which gives the same parts for this shape and AWS's errors for bad ones.
+ */
+function splitSdkAuthorization(auth: string): [string, string, string, string] | undefined {
+  const space = auth.indexOf(' Credential=');
+  if (space === -1) return undefined;
+  const credentialStart = space + 12;
+  const headersAt = auth.indexOf(', SignedHeaders=', credentialStart);
+  if (headersAt === -1) return undefined;
+  const signatureAt = auth.indexOf(', Signature=', headersAt + 16);
+  if (signatureAt === -1) return undefined;
+  const algorithm = auth.slice(0, space);
+  const credential = auth.slice(credentialStart, headersAt);
+  const signedHeaders = auth.slice(headersAt + 16, signatureAt);
+  const signature = auth.slice(signatureAt + 12);
+  if (
+    !plainToken(algorithm) ||
+    !plainToken(credential) ||
+    !plainToken(signedHeaders) ||
+    !plainToken(signature)
+  ) {
+    return undefined;
+  }
+  return [algorithm, credential, signedHeaders, signature];
+}
+
+/** Non-empty, and free of the separators (space, tab, comma) and of '='. */
+function plainToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 32 || c === 44 || c === 9 || c === 61) return false;
+  }
+  return true;
+}
+
 /** Splits on spaces, tabs and commas, dropping empty pieces. */
 function tokenize(value: string): string[] {
   const tokens: string[] = [];
@@ -365,10 +400,21 @@ function splitCredential(credential: string): {
   // AWS ignores trailing slashes here.
   let end = credential.length;
   while (end > 0 && credential.charCodeAt(end - 1) === 47) end--;
-  const pieces = credential.slice(0, end).split('/');
-  if (pieces.length !== 5) throw new AppError('INCOMPLETE_SIGNATURE', SigV4Messages.credentialShape(credential));
-  const [accessKeyId, date, region, service, terminator] = pieces as [string, string, string, string, string];
-  return { accessKeyId, date, region, service, terminator };
+  const s1 = credential.indexOf('/');
+  const s2 = s1 === -1 ? -1 : credential.indexOf('/', s1 + 1);
+  const s3 = s2 === -1 ? -1 : credential.indexOf('/', s2 + 1);
+  const s4 = s3 === -1 ? -1 : credential.indexOf('/', s3 + 1);
+  const s5 = s4 === -1 ? -1 : credential.indexOf('/', s4 + 1);
+  if (s4 === -1 || s4 >= end || (s5 !== -1 && s5 < end)) {
+    throw new AppError('INCOMPLETE_SIGNATURE', SigV4Messages.credentialShape(credential));
+  }
+  return {
+    accessKeyId: credential.slice(0, s1),
+    date: credential.slice(s1 + 1, s2),
+    region: credential.slice(s2 + 1, s3),
+    service: credential.slice(s3 + 1, s4),
+    terminator: credential.slice(s4 + 1, end),
+  };
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
@@ -510,17 +556,34 @@ function canonicalQuery(pairs: QueryPair[], presigned: boolean): string {
   return encoded.join('&');
 }
 
-function canonicalHeaders(headers: IncomingHttpHeaders, names: string[]): string {
-  let out = '';
-  for (const name of names) {
-    const value = headers[name.toLowerCase()];
+interface CanonicalHeaders {
+  /** "name:value\n" for each signed header, in the order SignedHeaders lists them. */
+  block: string;
+  host: boolean;
+  securityToken: boolean;
+}
+
+function canonicalHeaders(headers: IncomingHttpHeaders, signedHeaders: string): CanonicalHeaders {
+  let block = '';
+  let host = false;
+  let securityToken = false;
+  let start = 0;
+  while (start <= signedHeaders.length) {
+    let end = signedHeaders.indexOf(';', start);
+    if (end === -1) end = signedHeaders.length;
+    const name = signedHeaders.slice(start, end);
+    const lower = name.toLowerCase();
+    if (lower === 'host') host = true;
+    else if (lower === 'x-amz-security-token') securityToken = true;
+    const value = headers[lower];
     let text: string;
     if (value === undefined) text = '';
     else if (typeof value === 'string') text = trimAll(value);
     else text = value.map(trimAll).join(',');
-    out += `${name}:${text}\n`;
+    block += `${name}:${text}\n`;
+    start = end + 1;
   }
-  return out;
+  return { block, host, securityToken };
 }
 
 /** Trims and collapses runs of whitespace to one space, as botocore and smithy do. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError } from '../../domain/errors.js';
+import { AppError, validationError } from '../../domain/errors.js';
 
 /**
  * Turns zod issues into the errors AWS's front end gives: a member of the wrong JSON
@@ -68,6 +68,5 @@ export function toAwsValidationError(error: z.ZodError): AppError {
     const value = sensitive ? '' : `${renderValue(input)} `;
     problems.push(`Value ${value}at '${memberPath(issue.path)}' failed to satisfy constraint: ${constraint(issue)}`);
   }
-  const count = problems.length;
-  return new AppError('VALIDATION', `${count} validation error${count === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
+  return validationError(problems);
 }
