@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { openDataDir, writeAwsProfile } from '../data-dir.js';
+import type { openDataDir } from '../data-dir.js';
 import { systemClock } from '../ports/clock.js';
 import { printTable, type OutputFormat } from './output.js';
 
@@ -15,6 +15,8 @@ export function registerKeysCommands(program: Command): void {
 
   async function withDataDir<T>(options: { dataDir?: string }, work: (dir: Awaited<ReturnType<typeof openDataDir>>) => Promise<T>): Promise<T> {
     const config = loadConfig({ flags: { dataDir: options.dataDir, logLevel: 'silent' } });
+    // Loaded on use: the data directory brings in SQLite, which client commands never need.
+    const { openDataDir } = await import('../data-dir.js');
     const dir = await openDataDir(config, systemClock);
     try {
       return await work(dir);
@@ -34,6 +36,7 @@ export function registerKeysCommands(program: Command): void {
       await withDataDir(options, async (dir) => {
         const key = await dir.accessKeys.issue({ name });
         if (options.writeProfile) {
+          const { writeAwsProfile } = await import('../data-dir.js');
           writeAwsProfile({ credentials: dir.credentialsPath, config: dir.awsConfigPath }, key, dir.installation.region);
         }
         const record = { AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey.reveal(), Name: key.name };

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { createPinoLogger } from '../adapters/logging/pino-logger.js';
 import { loadConfig } from '../config/config.js';
-import { startRotor } from '../main.js';
 
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:=@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
@@ -29,6 +27,11 @@ export function registerServeCommand(program: Command): void {
           logLevel: options.logLevel,
         },
       });
+      // Loaded here, not at the top: client commands should not pay for the server's modules.
+      const [{ createPinoLogger }, { startRotor }] = await Promise.all([
+        import('../adapters/logging/pino-logger.js'),
+        import('../main.js'),
+      ]);
       const logger = createPinoLogger(config.logLevel);
       const rotor = await startRotor(config, { logger });
       const { dataDir } = rotor;

@@ -1,4 +1,5 @@
 import type { AuditSink } from './audit-sink.js';
+import type { RotationQueries, RotationRecords, StoredRotationConfig } from './rotation-store.js';
 
 /**
  * Persistence of secrets, versions and staging labels. Adapters: `adapters/store/sqlite`
@@ -7,7 +8,9 @@ import type { AuditSink } from './audit-sink.js';
  *
  * Reads outside a transaction see committed data only. Every write happens inside
  * `transaction`, which is serialisable with respect to other writers of the same store
- * and durable once it resolves (SQLite: WAL + synchronous=FULL).
+ * and durable once it resolves (SQLite: WAL + synchronous=FULL). A transaction body does
+ * store work only — no network calls, no nested `transaction` — because the adapter may
+ * run several bodies inside one database commit (group commit).
  *
  * Times are milliseconds since the epoch.
  */
@@ -73,9 +76,11 @@ export interface SecretReader {
   countVersions(arn: string): Promise<number>;
   /** All live secrets, in the requested order; filtering happens in the service. */
   listSecrets(query: SecretListQuery): Promise<StoredSecret[]>;
+  /** The secret's rotation configuration, absent until RotateSecret first configured it. */
+  getRotationConfig(arn: string): Promise<StoredRotationConfig | undefined>;
 }
 
-export interface SecretStoreTransaction extends SecretReader, AuditSink {
+export interface SecretStoreTransaction extends SecretReader, AuditSink, RotationRecords {
   insertSecret(secret: StoredSecret): Promise<void>;
   updateSecret(arn: string, patch: SecretPatch): Promise<void>;
   /** Removes the secret with all its versions and labels. */
@@ -88,7 +93,7 @@ export interface SecretStoreTransaction extends SecretReader, AuditSink {
   setLabel(arn: string, label: string, versionId: string | null): Promise<void>;
 }
 
-export interface SecretStore extends SecretReader {
+export interface SecretStore extends SecretReader, RotationQueries {
   transaction<T>(work: (tx: SecretStoreTransaction) => Promise<T>): Promise<T>;
   /** Records a read: day-truncated access date on the secret and the version. Idempotent per day. */
   recordAccess(arn: string, versionId: string, day: number): Promise<void>;

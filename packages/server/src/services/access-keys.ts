@@ -37,6 +37,9 @@ function keyId(prefix: 'AKIA' | 'ASIA'): string {
 export function createAccessKeyService(deps: { keys: AccessKeyStore; cipher: ValueCipher; clock: Clock }) {
   const { keys, cipher, clock } = deps;
   const sealContext = (accessKeyId: string) => `access-key:${accessKeyId}`;
+  // Opened secrets by key id, reused only while the stored sealed bytes are the same.
+  // The row itself is read on every request, so revocation still takes effect at once.
+  const opened = new Map<string, { sealed: Buffer; secretAccessKey: string }>();
 
   function status(key: StoredAccessKey, now: number): AccessKeySummary['status'] {
     if (key.revokedAt !== undefined) return 'revoked';
@@ -90,9 +93,18 @@ export function createAccessKeyService(deps: { keys: AccessKeyStore; cipher: Val
     /** The secret of an active key, for signature verification; undefined otherwise. */
     async activeSecret(accessKeyId: string): Promise<{ secretAccessKey: string; sessionToken?: string | undefined } | undefined> {
       const key = await keys.findAccessKey(accessKeyId);
-      if (!key || status(key, clock.now()) !== 'active') return undefined;
-      const secretAccessKey = cipher.openWithRootKey(sealContext(accessKeyId), key.sealedSecret).toString('utf8');
-      return { secretAccessKey, sessionToken: key.sessionToken };
+      if (!key || status(key, clock.now()) !== 'active') {
+        opened.delete(accessKeyId);
+        return undefined;
+      }
+      let entry = opened.get(accessKeyId);
+      if (!entry || !entry.sealed.equals(key.sealedSecret)) {
+        const secretAccessKey = cipher.openWithRootKey(sealContext(accessKeyId), key.sealedSecret).toString('utf8');
+        entry = { sealed: key.sealedSecret, secretAccessKey };
+        if (opened.size >= 10_000) opened.clear();
+        opened.set(accessKeyId, entry);
+      }
+      return { secretAccessKey: entry.secretAccessKey, sessionToken: key.sessionToken };
     },
   };
 }

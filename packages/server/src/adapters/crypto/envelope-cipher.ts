@@ -40,29 +40,55 @@ function open(key: Buffer, aad: string, sealed: Buffer): Buffer {
   }
 }
 
-export function createEnvelopeCipher(rootKey: Buffer): ValueCipher {
+/**
+ * Unwrapped data keys of recently used secrets, so a read costs one AES-GCM operation
+ * instead of two. Keyed by ARN *and* wrapped bytes: a key is only reused for exactly the
+ * wrapped key it was unwrapped from. Bounded; the oldest entry goes first.
+ */
+class DataKeyCache {
+  readonly #entries = new Map<string, Buffer>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get(id: string): Buffer | undefined {
+    return this.#entries.get(id);
+  }
+
+  set(id: string, key: Buffer): void {
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(id, key);
+  }
+}
+
+export function createEnvelopeCipher(rootKey: Buffer, options: { dataKeyCacheSize?: number } = {}): ValueCipher {
   if (rootKey.length !== rootKeyLength) throw new Error(`The root key must be ${rootKeyLength} bytes.`);
   const dataKeyAad = (arn: string) => `rotor:data-key:${arn}`;
+  const cache = new DataKeyCache(options.dataKeyCacheSize ?? 10_000);
+  function dataKey(arn: string, wrappedKey: Buffer): Buffer {
+    const id = `${arn}\u0000${wrappedKey.toString('base64')}`;
+    let key = cache.get(id);
+    if (!key) {
+      key = open(rootKey, dataKeyAad(arn), wrappedKey);
+      cache.set(id, key);
+    }
+    return key;
+  }
   const valueAad = ({ arn, versionId }: CipherBinding) => `rotor:value:${arn}\u0000${versionId}`;
   return {
     newDataKey(arn) {
       return seal(rootKey, dataKeyAad(arn), randomBytes(32));
     },
     seal(wrappedKey, binding, plaintext) {
-      const dataKey = open(rootKey, dataKeyAad(binding.arn), wrappedKey);
-      try {
-        return seal(dataKey, valueAad(binding), plaintext);
-      } finally {
-        dataKey.fill(0);
-      }
+      return seal(dataKey(binding.arn, wrappedKey), valueAad(binding), plaintext);
     },
     open(wrappedKey, binding, sealed) {
-      const dataKey = open(rootKey, dataKeyAad(binding.arn), wrappedKey);
-      try {
-        return open(dataKey, valueAad(binding), sealed);
-      } finally {
-        dataKey.fill(0);
-      }
+      return open(dataKey(binding.arn, wrappedKey), valueAad(binding), sealed);
     },
     sealWithRootKey(context, plaintext) {
       return seal(rootKey, `rotor:root:${context}`, plaintext);

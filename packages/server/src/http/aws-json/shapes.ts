@@ -19,7 +19,9 @@ const description = z.string().max(2048);
 const kmsKeyId = z.string().max(2048);
 const tag = z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) });
 const tags = z.array(tag).max(50);
-const rawFilters = z.array(z.object({ Key: z.unknown(), Values: z.unknown() })).max(10);
+// Key and Values are optional in the model: a filter missing either is refused by the
+// service ("Invalid filter key"), not by the model's "must not be null" (secret-filters.ts).
+const rawFilters = z.array(z.object({ Key: z.unknown().optional(), Values: z.unknown().optional() })).max(10);
 const nextToken = z.string().min(1).max(4096);
 
 export const shapes = {

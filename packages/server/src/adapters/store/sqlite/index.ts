@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { AccessKeyStore, StoredAccessKey } from '../../../ports/access-key-store.js';
+import type { FunctionStore } from '../../../ports/function-store.js';
 import type { AuditRecord } from '../../../ports/audit-sink.js';
 import type { MetaStore } from '../../../ports/meta-store.js';
 import type {
@@ -11,11 +12,14 @@ import type {
   StoredVersion,
 } from '../../../ports/secret-store.js';
 import { migrate } from './migrate.js';
+import { GroupCommitter } from './group-commit.js';
+import { createFunctionStore, createRotationQueries, createRotationRecords } from './rotation-records.js';
+import { toRotationConfig } from './rotation-rows.js';
+import { prepareRotationStatements, type RotationStatements } from './rotation-statements.js';
 import { secretColumns, toAccessKey, toSecret, toVersion } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { WriteLock } from './write-lock.js';
 
-export type SqliteStore = SecretStore & AccessKeyStore & MetaStore;
+export type SqliteStore = SecretStore & AccessKeyStore & MetaStore & FunctionStore;
 
 export interface SqliteStoreOptions {
   /** Path of the database file; WAL and SHM files sit beside it. */
@@ -36,8 +40,12 @@ function openConnection(path: string, readonly: boolean): Database.Database {
   return db;
 }
 
-function createReader(sql: Statements): SecretReader {
+function createReader(sql: Statements, rotationSql: RotationStatements): SecretReader {
   return {
+    async getRotationConfig(arn) {
+      const row = rotationSql.rotationConfig.get(arn);
+      return row && toRotationConfig(row);
+    },
     async findSecretByArn(arn) {
       const row = sql.secretByArn.get(arn);
       return row && toSecret(row);
@@ -87,10 +95,11 @@ function secretRow(secret: StoredSecret) {
   };
 }
 
-function createTransaction(db: Database.Database, sql: Statements): SecretStoreTransaction {
+function createTransaction(db: Database.Database, sql: Statements, rotationSql: RotationStatements): SecretStoreTransaction {
   const patchStatements = new Map<string, Database.Statement>();
   return {
-    ...createReader(sql),
+    ...createReader(sql, rotationSql),
+    ...createRotationRecords(db, rotationSql),
     async insertSecret(secret) {
       sql.insertSecret.run(secretRow(secret));
     },
@@ -147,9 +156,9 @@ function createTransaction(db: Database.Database, sql: Statements): SecretStoreT
 }
 
 /**
- * The embedded store: one writer connection whose transactions are serialised by a
- * lock, and one reader connection that sees only committed data (WAL lets it read
- * while the writer writes).
+ * The embedded store: one writer connection whose transactions are group-committed
+ * (group-commit.ts), and one reader connection that sees only committed data (WAL
+ * lets it read while the writer writes).
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const writer = openConnection(options.path, false);
@@ -157,28 +166,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const reader = openConnection(options.path, true);
   const writeSql = prepareStatements(writer);
   const readSql = prepareStatements(reader);
-  const tx = createTransaction(writer, writeSql);
-  const lock = new WriteLock();
-
-  async function write<T>(work: () => T | Promise<T>): Promise<T> {
-    const release = await lock.acquire();
-    try {
-      writer.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await work();
-        writer.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (writer.inTransaction) writer.exec('ROLLBACK');
-        throw error;
-      }
-    } finally {
-      release();
-    }
-  }
+  const writeRotationSql = prepareRotationStatements(writer);
+  const readRotationSql = prepareRotationStatements(reader);
+  const tx = createTransaction(writer, writeSql, writeRotationSql);
+  const committer = new GroupCommitter(writer);
+  const write = <T>(work: () => T | Promise<T>): Promise<T> => committer.run(work);
 
   return {
-    ...createReader(readSql),
+    ...createReader(readSql, readRotationSql),
+    ...createRotationQueries(readRotationSql, writeRotationSql, write),
+    ...createFunctionStore(readRotationSql, writeRotationSql, write),
     transaction: (work) => write(() => work(tx)),
     async recordAccess(arn, versionId, day) {
       await write(() => {
@@ -224,13 +221,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return write(() => writeSql.revokeAccessKey.run(at, accessKeyId).changes > 0);
     },
     async close() {
-      const release = await lock.acquire();
-      try {
-        reader.close();
-        writer.close();
-      } finally {
-        release();
-      }
+      await committer.drain();
+      reader.close();
+      writer.close();
     },
   };
 }

@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import type { FunctionRow, RotationConfigRow, RotationEventRow, RotationRow } from './rotation-rows.js';
+
+/** The rotation tables' statements, prepared once per connection (see statements.ts). */
+export function prepareRotationStatements(db: Database.Database) {
+  const active = "state IN ('running', 'retrying')";
+  return {
+    rotationConfig: db.prepare<[string], RotationConfigRow>('SELECT * FROM rotation_configs WHERE secret_arn = ?'),
+    upsertRotationConfig: db.prepare(
+      `INSERT INTO rotation_configs (secret_arn, enabled, function_arn, rules, time_zone, spread, reset_on_manual_change,
+         last_rotated_at, next_rotation_at, anchor_at)
+       VALUES (@secret_arn, @enabled, @function_arn, @rules, @time_zone, @spread, @reset_on_manual_change,
+         @last_rotated_at, @next_rotation_at, @anchor_at)
+       ON CONFLICT (secret_arn) DO UPDATE SET enabled = excluded.enabled, function_arn = excluded.function_arn,
+         rules = excluded.rules, time_zone = excluded.time_zone, spread = excluded.spread,
+         reset_on_manual_change = excluded.reset_on_manual_change, last_rotated_at = excluded.last_rotated_at,
+         next_rotation_at = excluded.next_rotation_at, anchor_at = excluded.anchor_at`,
+    ),
+    deleteRotationConfig: db.prepare<[string]>('DELETE FROM rotation_configs WHERE secret_arn = ?'),
+    insertRotation: db.prepare(
+      `INSERT INTO rotations (id, secret_arn, version_id, function_arn, mode, trigger, state, step, attempt,
+         next_attempt_at, last_error, lease_owner, lease_expires_at, epoch, rotation_token, created_at, updated_at,
+         finished_at, due_at)
+       VALUES (@id, @secret_arn, @version_id, @function_arn, @mode, @trigger, @state, @step, @attempt,
+         @next_attempt_at, @last_error, @lease_owner, @lease_expires_at, @epoch, @rotation_token, @created_at,
+         @updated_at, @finished_at, @due_at)`,
+    ),
+    rotation: db.prepare<[string], RotationRow>('SELECT * FROM rotations WHERE id = ?'),
+    activeRotation: db.prepare<[string], RotationRow>(`SELECT * FROM rotations WHERE secret_arn = ? AND ${active}`),
+    latestRotation: db.prepare<[string], RotationRow>(
+      'SELECT * FROM rotations WHERE secret_arn = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+    ),
+    rotationsOfSecret: db.prepare<[string, number], RotationRow>(
+      'SELECT * FROM rotations WHERE secret_arn = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    ),
+    // Claims bump the epoch: whoever held the rotation before can no longer write it.
+    claimRunnable: db.prepare<[string, number, number, number], RotationRow>(
+      `UPDATE rotations SET lease_owner = ?1, lease_expires_at = ?2, epoch = epoch + 1
+       WHERE id IN (
+         SELECT id FROM rotations
+         WHERE ${active} AND next_attempt_at <= ?3 AND (lease_expires_at IS NULL OR lease_expires_at <= ?3)
+         ORDER BY next_attempt_at LIMIT ?4)
+       RETURNING *`,
+    ),
+    renewLease: db.prepare<[number, string, number, string]>(
+      `UPDATE rotations SET lease_expires_at = ? WHERE id = ? AND epoch = ? AND lease_owner = ? AND ${active}`,
+    ),
+    dueSecrets: db.prepare<[number, number], { arn: string; next_rotation_at: number }>(
+      `SELECT c.secret_arn AS arn, c.next_rotation_at FROM rotation_configs c
+       WHERE c.enabled = 1 AND c.next_rotation_at IS NOT NULL AND c.next_rotation_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.secret_arn = c.secret_arn AND r.${active})
+       ORDER BY c.next_rotation_at LIMIT ?`,
+    ),
+    earliestDue: db.prepare<[], { at: number | null }>(
+      'SELECT min(next_rotation_at) AS at FROM rotation_configs WHERE enabled = 1 AND next_rotation_at IS NOT NULL',
+    ),
+    earliestRunnable: db.prepare<[], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM rotations WHERE ${active}`),
+    insertEvent: db.prepare(
+      `INSERT INTO rotation_events (at, kind, secret_arn, secret_name, rotation_id, version_id, step, attempt, message)
+       VALUES (@at, @kind, @secret_arn, @secret_name, @rotation_id, @version_id, @step, @attempt, @message)`,
+    ),
+    eventsAfter: db.prepare<[number, number], RotationEventRow>('SELECT * FROM rotation_events WHERE id > ? ORDER BY id LIMIT ?'),
+    latestEventId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM rotation_events'),
+    insertFunction: db.prepare(
+      'INSERT INTO functions (name, arn, kind, sealed_config, created_at) VALUES (@name, @arn, @kind, @sealed_config, @created_at)',
+    ),
+    functionByArn: db.prepare<[string], FunctionRow>('SELECT * FROM functions WHERE arn = ?'),
+    functionByName: db.prepare<[string], FunctionRow>('SELECT * FROM functions WHERE name = ?'),
+    functions: db.prepare<[], FunctionRow>('SELECT * FROM functions ORDER BY name'),
+    deleteFunction: db.prepare<[string]>('DELETE FROM functions WHERE name = ?'),
+  };
+}
+
+export type RotationStatements = ReturnType<typeof prepareRotationStatements>;

@@ -1,0 +1,118 @@
+import type { RotationMode, RotationState, RotationStep } from '../domain/rotation.js';
+import type { RotationRules } from '../domain/rotation-schedule.js';
+
+/**
+ * Rotation state: each secret's rotation configuration, the rotation runs with their
+ * progress and lease, and the append-only rotation event log (history and the event
+ * stream). Lives in the same database as the secrets so a rotation row is written in the
+ * same transaction as the secret change that starts it.
+ */
+export interface StoredRotationConfig {
+  readonly enabled: boolean;
+  readonly functionArn: string;
+  /** As RotateSecret received them, for DescribeSecret. */
+  readonly rules: RotationRules;
+  readonly timeZone: string | undefined;
+  readonly spread: boolean;
+  /** Whether a manual value change restarts the interval (AWS: yes). */
+  readonly resetOnManualChange: boolean;
+  readonly lastRotatedAt: number | undefined;
+  /** When the scheduler starts the next rotation; undefined while disabled. */
+  readonly nextRotationAt: number | undefined;
+  /** What the interval counts from: the last rotation, configuration or manual change. */
+  readonly anchorAt: number;
+}
+
+export type RotationTrigger = 'api' | 'schedule';
+
+export interface StoredRotation {
+  readonly id: string;
+  readonly secretArn: string;
+  readonly versionId: string;
+  readonly functionArn: string;
+  readonly mode: RotationMode;
+  readonly trigger: RotationTrigger;
+  readonly state: RotationState;
+  /** The step to run next (or the last one run, once finished). */
+  readonly step: RotationStep;
+  /** 1-based try of the current step sequence under the retry policy. */
+  readonly attempt: number;
+  readonly nextAttemptAt: number | undefined;
+  /** Scrubbed failure reason of the last failed attempt. */
+  readonly lastError: string | undefined;
+  readonly leaseOwner: string | undefined;
+  readonly leaseExpiresAt: number | undefined;
+  /** Fencing epoch: bumped on every claim; writes under an older epoch are refused. */
+  readonly epoch: number;
+  /** The RotationToken handed to functions for this rotation. */
+  readonly rotationToken: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | undefined;
+  /** When the schedule wanted this rotation to start (lateness = createdAt − dueAt). */
+  readonly dueAt: number | undefined;
+}
+
+export type RotationPatch = Partial<
+  Pick<StoredRotation, 'state' | 'step' | 'attempt' | 'nextAttemptAt' | 'lastError' | 'updatedAt' | 'finishedAt' | 'leaseOwner' | 'leaseExpiresAt'>
+>;
+
+export type RotationEventKind =
+  | 'started'
+  | 'step-succeeded'
+  | 'retrying'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'overdue'
+  | 'rolled-back';
+
+export interface RotationEvent {
+  readonly id: number;
+  readonly at: number;
+  readonly kind: RotationEventKind;
+  readonly secretArn: string;
+  readonly secretName: string;
+  readonly rotationId: string | undefined;
+  readonly versionId: string | undefined;
+  readonly step: RotationStep | undefined;
+  readonly attempt: number | undefined;
+  readonly message: string | undefined;
+}
+
+export type NewRotationEvent = Omit<RotationEvent, 'id'>;
+
+/** Rotation reads and writes available inside a secret-store transaction. */
+export interface RotationRecords {
+  getRotationConfig(arn: string): Promise<StoredRotationConfig | undefined>;
+  setRotationConfig(arn: string, config: StoredRotationConfig | undefined): Promise<void>;
+  insertRotation(rotation: StoredRotation): Promise<void>;
+  getRotation(id: string): Promise<StoredRotation | undefined>;
+  /** The running or retrying rotation of a secret, if any (at most one by unique index). */
+  getActiveRotation(arn: string): Promise<StoredRotation | undefined>;
+  /** The newest rotation of a secret that ended in `failed`, to reattempt it. */
+  getLatestRotation(arn: string): Promise<StoredRotation | undefined>;
+  /** Applies `patch` only while the rotation still carries `epoch`; false when fenced off. */
+  updateRotation(id: string, epoch: number, patch: RotationPatch): Promise<boolean>;
+  appendRotationEvent(event: NewRotationEvent): Promise<number>;
+}
+
+/** Rotation queries outside transactions: claiming work, scheduling, history. */
+export interface RotationQueries {
+  /**
+   * Leases up to `limit` runnable rotations (running or retrying, attempt due, lease
+   * free or expired) to `owner` until `leaseUntil`, bumping each one's epoch.
+   */
+  claimRunnableRotations(owner: string, now: number, leaseUntil: number, limit: number): Promise<StoredRotation[]>;
+  /** Extends a held lease; false when the lease was lost (epoch moved on). */
+  renewLease(id: string, epoch: number, owner: string, leaseUntil: number): Promise<boolean>;
+  /** Secrets with rotation enabled whose next rotation is due and that have no active rotation. */
+  findDueSecrets(now: number, limit: number): Promise<{ arn: string; nextRotationAt: number }[]>;
+  /** The earliest pending next-rotation time, to sleep until it. */
+  earliestDueAt(): Promise<number | undefined>;
+  /** Active rotations whose attempt is due soonest, for the worker's sleep. */
+  earliestRunnableAt(): Promise<number | undefined>;
+  listRotations(arn: string, limit: number): Promise<StoredRotation[]>;
+  listRotationEvents(afterId: number, limit: number): Promise<RotationEvent[]>;
+  latestRotationEventId(): Promise<number>;
+}
