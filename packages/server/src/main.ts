@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { lockDataDir } from './adapters/data-dir-lock.js';
+import { createFunctionResolver, type StoredDefinition } from './adapters/functions/index.js';
+import { builtinRotators } from './adapters/rotators/index.js';
 import type { RotorConfig } from './config/config.js';
 import { openDataDir, type DataDir } from './data-dir.js';
+import { defaultRetryPolicy } from './domain/retry-policy.js';
 import { startPurgeSweeper } from './engine/purge-sweeper.js';
+import { createRotationScheduler } from './engine/rotation-scheduler.js';
+import { createRotationWorker } from './engine/rotation-worker.js';
 import { awsErrorType } from './http/aws-json/error-table.js';
 import { createAwsJsonHandler } from './http/aws-json/handler.js';
 import type { AwsJsonServices } from './http/aws-json/operations.js';
@@ -10,6 +17,7 @@ import { createHttpServer } from './http/server.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import { createBatchGetSecretValue } from './services/batch-get-secret-value.js';
+import { createCancelRotateSecret } from './services/cancel-rotate-secret.js';
 import type { SecretServiceDeps } from './services/context.js';
 import { createCreateSecret } from './services/create-secret.js';
 import { createDeleteSecret } from './services/delete-secret.js';
@@ -20,7 +28,12 @@ import { createListSecrets } from './services/list-secrets.js';
 import { createPurgeDeletedSecrets } from './services/purge-deleted-secrets.js';
 import { createPutSecretValue } from './services/put-secret-value.js';
 import { createResourcePolicyService } from './services/resource-policy.js';
+import { createRotationProgress } from './services/record-rotation-progress.js';
 import { createRestoreSecret } from './services/restore-secret.js';
+import { createRotateSecret } from './services/rotate-secret.js';
+import { createRotationFunctions, type RotationFunctions } from './services/rotation-functions.js';
+import { createRotationSecretsApi } from './services/rotation-secrets-api.js';
+import { createStartScheduledRotation } from './services/start-scheduled-rotation.js';
 import { createTagResource } from './services/tag-resource.js';
 import { createUntagResource } from './services/untag-resource.js';
 import { createUpdateSecretVersionStage } from './services/update-secret-version-stage.js';
@@ -29,10 +42,11 @@ import { createUpdateSecret } from './services/update-secret.js';
 export interface RunningRotor {
   readonly url: string;
   readonly dataDir: DataDir;
+  readonly functions: RotationFunctions;
   close(): Promise<void>;
 }
 
-function createAwsJsonServices(deps: SecretServiceDeps): AwsJsonServices {
+function createAwsJsonServices(deps: SecretServiceDeps, rotation: Pick<AwsJsonServices, 'rotateSecret' | 'cancelRotateSecret'>): AwsJsonServices {
   const secretValues = createGetSecretValue(deps);
   return {
     createSecret: createCreateSecret(deps),
@@ -49,6 +63,7 @@ function createAwsJsonServices(deps: SecretServiceDeps): AwsJsonServices {
     tagResource: createTagResource(deps),
     untagResource: createUntagResource(deps),
     resourcePolicies: createResourcePolicyService(deps),
+    ...rotation,
   };
 }
 
@@ -57,7 +72,63 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
   const clock = options.clock ?? systemClock;
   const { logger } = options;
   const dataDir = await openDataDir(config, clock);
-  const deps: SecretServiceDeps = { store: dataDir.store, cipher: dataDir.cipher, clock, installation: dataDir.installation };
+  let unlock: () => void;
+  try {
+    unlock = lockDataDir(dataDir.path);
+  } catch (error) {
+    await dataDir.close();
+    throw error;
+  }
+  const { store } = dataDir;
+  const deps: SecretServiceDeps = { store, cipher: dataDir.cipher, clock, installation: dataDir.installation };
+  let url = '';
+
+  // The rotation engine: registered functions, a worker that runs steps, a scheduler that starts them.
+  const functions = createRotationFunctions({ functions: store, cipher: dataDir.cipher, clock, installation: dataDir.installation, builtins: builtinRotators });
+  const resolveFunction = createFunctionResolver({
+    definition: async (arn) => (await functions.definition(arn)) as { name: string; definition: StoredDefinition } | undefined,
+    builtins: builtinRotators,
+    secretsFor: (rotationToken) => createRotationSecretsApi(deps, `rotation:${rotationToken.slice(0, 8)}`),
+    region: config.region,
+    endpointUrl: () => url,
+    logger,
+  });
+  const owner = (await store.getOrCreateMeta('node-id', () => Buffer.from(randomBytes(8).toString('hex')))).toString('utf8');
+  const worker = createRotationWorker({
+    rotations: store,
+    progress: createRotationProgress({ store, clock, retryPolicy: defaultRetryPolicy }),
+    resolveFunction,
+    issueCredentials: async (rotation, ttlMs) => {
+      const key = await dataDir.accessKeys.issue({ name: `rotation:${rotation.id}`, ttlMs });
+      return {
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: key.secretAccessKey.reveal(),
+        sessionToken: key.sessionToken?.reveal() ?? '',
+        revoke: () => dataDir.accessKeys.revoke(key.accessKeyId),
+      };
+    },
+    clock,
+    logger: logger.child({ component: 'rotation-worker' }),
+    owner,
+  });
+  const scheduler = createRotationScheduler({
+    rotations: store,
+    startScheduledRotation: createStartScheduledRotation(deps),
+    onStarted: () => worker.wake(),
+    clock,
+    logger: logger.child({ component: 'rotation-scheduler' }),
+  });
+  const rotationServices = {
+    rotateSecret: createRotateSecret({
+      ...deps,
+      functions: store,
+      onRotationStarted: () => {
+        worker.wake();
+        scheduler.wake();
+      },
+    }),
+    cancelRotateSecret: createCancelRotateSecret(deps),
+  };
   const verify = createSigV4Verifier({
     region: config.region,
     service: 'secretsmanager',
@@ -65,7 +136,7 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     lookupKey: (accessKeyId) => dataDir.accessKeys.activeSecret(accessKeyId),
   });
   const server = createHttpServer({
-    awsJson: createAwsJsonHandler({ services: createAwsJsonServices(deps), verify, logger }),
+    awsJson: createAwsJsonHandler({ services: createAwsJsonServices(deps, rotationServices), verify, logger }),
     health: async () => ({ status: 'ok', store: 'sqlite' }),
     logger,
   });
@@ -79,16 +150,23 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  url = `http://${host}:${address.port}`;
+  await worker.start();
+  scheduler.start();
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     dataDir,
+    functions,
     async close() {
       stopSweeper();
+      await scheduler.stop();
+      await worker.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
       await dataDir.close();
+      unlock();
     },
   };
 }

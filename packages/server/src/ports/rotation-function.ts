@@ -35,3 +35,10 @@ export interface StepInvoker {
   /** Resolves when the step succeeded; throws (RotationStepError or anything) when it failed. */
   invoke(event: RotationStepEvent, context: StepContext): Promise<void>;
 }
+
+/** A registered function ready to run steps. */
+export interface ResolvedFunction {
+  readonly invoker: StepInvoker;
+  /** True for functions that call back over the API and so need the rotation's credentials. */
+  readonly needsCredentials: boolean;
+}

@@ -92,9 +92,11 @@ export interface RotationRecords {
   getActiveRotation(arn: string): Promise<StoredRotation | undefined>;
   /** The newest rotation of a secret that ended in `failed`, to reattempt it. */
   getLatestRotation(arn: string): Promise<StoredRotation | undefined>;
-  /** Applies `patch` only while the rotation still carries `epoch`; false when fenced off. */
+  /** Applies `patch` only while the rotation is active and still carries `epoch`; false when fenced off. */
   updateRotation(id: string, epoch: number, patch: RotationPatch): Promise<boolean>;
   appendRotationEvent(event: NewRotationEvent): Promise<number>;
+  /** Makes a failed rotation runnable again from its failed step, with fresh attempts; false unless it was failed. */
+  reopenFailedRotation(id: string, now: number): Promise<boolean>;
 }
 
 /** Rotation queries outside transactions: claiming work, scheduling, history. */
@@ -104,6 +106,12 @@ export interface RotationQueries {
    * free or expired) to `owner` until `leaseUntil`, bumping each one's epoch.
    */
   claimRunnableRotations(owner: string, now: number, leaseUntil: number, limit: number): Promise<StoredRotation[]>;
+  /**
+   * Expires the leases `owner` holds, so its rotations can be claimed at once. Called when
+   * a server starts again under the same owner id after a crash (the data directory's
+   * lock proves the previous holder is gone).
+   */
+  releaseLeasesOf(owner: string): Promise<number>;
   /** Extends a held lease; false when the lease was lost (epoch moved on). */
   renewLease(id: string, epoch: number, owner: string, leaseUntil: number): Promise<boolean>;
   /** Secrets with rotation enabled whose next rotation is due and that have no active rotation. */

@@ -11,6 +11,6 @@ export function createDescribeSecret(deps: Pick<SecretServiceDeps, 'store' | 'cl
   const { store, clock, installation } = deps;
   return async function describeSecret(input: DescribeSecretInput): Promise<SecretDescription> {
     const secret = await requireSecret(store, installation, input.SecretId, clock.now());
-    return describeSecretRecord(secret, await store.getLabels(secret.arn), 'VersionIdsToStages');
+    return describeSecretRecord(secret, await store.getLabels(secret.arn), 'VersionIdsToStages', await store.getRotationConfig(secret.arn));
   };
 }

@@ -48,7 +48,9 @@ export function createListSecrets(deps: Pick<SecretServiceDeps, 'store' | 'clock
     const { items, nextToken } = page(secrets, offset, maxResults, fingerprint);
     const SecretList: SecretDescription[] = [];
     for (const secret of items) {
-      SecretList.push(describeSecretRecord(secret, await store.getLabels(secret.arn), 'SecretVersionsToStages'));
+      SecretList.push(
+        describeSecretRecord(secret, await store.getLabels(secret.arn), 'SecretVersionsToStages', await store.getRotationConfig(secret.arn)),
+      );
     }
     return nextToken === undefined ? { SecretList } : { SecretList, NextToken: nextToken };
   };

@@ -2,6 +2,7 @@ import { AppError, Messages } from '../domain/errors.js';
 import type { SecretValue } from '../domain/secret-value.js';
 import type { RequestContext, SecretServiceDeps } from './context.js';
 import { assertNotScheduledForDeletion, requireSecret } from './resolve-secret.js';
+import { resetScheduleAfterManualChange } from './rotation-schedule-state.js';
 import { writeVersion } from './write-version.js';
 
 export interface PutSecretValueInput {
@@ -35,6 +36,7 @@ export function createPutSecretValue(deps: SecretServiceDeps) {
       const secret = await requireSecret(tx, installation, input.SecretId, now);
       assertNotScheduledForDeletion(secret);
       const written = await writeVersion(tx, cipher, { secret, versionId, value, stages: input.VersionStages, now });
+      if (written.created && written.stages.includes('AWSCURRENT')) await resetScheduleAfterManualChange(tx, secret.arn, now);
       if (written.created) {
         await tx.appendAudit({ at: now, actor: context.actor, operation: 'PutSecretValue', secretArn: secret.arn, versionId });
       }

@@ -3,6 +3,7 @@ import type { SecretValue } from '../domain/secret-value.js';
 import type { SecretPatch } from '../ports/secret-store.js';
 import type { RequestContext, SecretServiceDeps } from './context.js';
 import { assertNotScheduledForDeletion, requireSecret } from './resolve-secret.js';
+import { resetScheduleAfterManualChange } from './rotation-schedule-state.js';
 import { writeVersion } from './write-version.js';
 
 export interface UpdateSecretInput {
@@ -44,7 +45,8 @@ export function createUpdateSecret(deps: SecretServiceDeps) {
       }
       if (input.Value !== undefined && input.ClientRequestToken !== undefined) {
         const versionId = input.ClientRequestToken;
-        await writeVersion(tx, cipher, { secret, versionId, value: input.Value, stages: undefined, now });
+        const written = await writeVersion(tx, cipher, { secret, versionId, value: input.Value, stages: undefined, now });
+        if (written.created) await resetScheduleAfterManualChange(tx, secret.arn, now);
         output.VersionId = versionId;
       }
       await tx.appendAudit({ at: now, actor: context.actor, operation: 'UpdateSecret', secretArn: secret.arn, versionId: output.VersionId });

@@ -213,5 +213,23 @@ for (const dialect of dialects) {
       );
       expect((await store.findSecretByArn(s.arn))?.description).toBe('50');
     });
+
+    it('rolls back only the failing one of many concurrent transactions', async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          store.transaction(async (tx) => {
+            await tx.insertSecret(secret(`batch-${i}`));
+            if (i % 3 === 0) throw new Error(`unit ${i} fails`);
+            return i;
+          }),
+        ),
+      );
+      for (const [i, outcome] of outcomes.entries()) {
+        expect(outcome.status).toBe(i % 3 === 0 ? 'rejected' : 'fulfilled');
+        const stored = await store.findSecretByName(`batch-${i}`);
+        if (i % 3 === 0) expect(stored).toBeUndefined();
+        else expect(stored?.name).toBe(`batch-${i}`);
+      }
+    });
   });
 }

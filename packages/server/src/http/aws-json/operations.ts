@@ -1,6 +1,8 @@
 import { AppError } from '../../domain/errors.js';
 import type { RequestContext } from '../../services/context.js';
 import type { createBatchGetSecretValue } from '../../services/batch-get-secret-value.js';
+import type { createCancelRotateSecret } from '../../services/cancel-rotate-secret.js';
+import type { createRotateSecret } from '../../services/rotate-secret.js';
 import type { createCreateSecret } from '../../services/create-secret.js';
 import type { createDeleteSecret } from '../../services/delete-secret.js';
 import type { createDescribeSecret } from '../../services/describe-secret.js';
@@ -33,6 +35,8 @@ export interface AwsJsonServices {
   readonly tagResource: ReturnType<typeof createTagResource>;
   readonly untagResource: ReturnType<typeof createUntagResource>;
   readonly resourcePolicies: ReturnType<typeof createResourcePolicyService>;
+  readonly rotateSecret: ReturnType<typeof createRotateSecret>;
+  readonly cancelRotateSecret: ReturnType<typeof createCancelRotateSecret>;
 }
 
 /** Wire form of a secret value entry: SecretString or base64 SecretBinary. */
@@ -51,8 +55,6 @@ type OperationTable = { readonly [Name in OperationName]: Handler<Name> };
 
 /** Operations of the AWS API that later releases of Rotor deliver. */
 export const laterOperations = new Set([
-  'RotateSecret',
-  'CancelRotateSecret',
   'ReplicateSecretToRegions',
   'RemoveRegionsFromReplication',
   'StopReplicationToReplica',
@@ -119,6 +121,8 @@ export function createOperationTable(services: AwsJsonServices): OperationTable 
     GetResourcePolicy: (input) => services.resourcePolicies.getResourcePolicy(input),
     DeleteResourcePolicy: (input, context) => services.resourcePolicies.deleteResourcePolicy(input, context),
     ValidateResourcePolicy: (input) => services.resourcePolicies.validateResourcePolicy(input),
+    RotateSecret: (input, context) => services.rotateSecret(input, context),
+    CancelRotateSecret: (input, context) => services.cancelRotateSecret(input, context),
   };
 }
 

@@ -108,6 +108,21 @@ export const shapes = {
   GetResourcePolicy: z.object({ SecretId: secretId }),
   DeleteResourcePolicy: z.object({ SecretId: secretId }),
   ValidateResourcePolicy: z.object({ SecretId: secretId.optional(), ResourcePolicy: z.string().min(1).max(20480) }),
+  RotateSecret: z.object({
+    SecretId: secretId,
+    ClientRequestToken: token.optional(),
+    RotationLambdaARN: z.string().max(2048).optional(),
+    RotationRules: z
+      .object({
+        // Range checked by the schedule rules, which give AWS's own message for it.
+        AutomaticallyAfterDays: z.number().int().optional(),
+        Duration: z.string().min(2).max(3).regex(/^[0-9]+h$/).optional(),
+        ScheduleExpression: z.string().min(1).max(256).optional(),
+      })
+      .optional(),
+    RotateImmediately: z.boolean().optional(),
+  }),
+  CancelRotateSecret: z.object({ SecretId: secretId }),
 } as const;
 
 export type OperationName = keyof typeof shapes;

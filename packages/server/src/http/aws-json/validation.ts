@@ -22,11 +22,18 @@ function memberPath(path: readonly PropertyKey[]): string {
   return parts.join('.');
 }
 
+/** String() throws on a JSON object whose `toString` and `valueOf` members are not functions. */
+function plainText(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return '[object Object]';
+  if (Array.isArray(value)) return value.map((item) => (item === null || item === undefined ? '' : plainText(item))).join(',');
+  return String(value);
+}
+
 function renderValue(value: unknown): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return `'${value.length > 256 ? `${value.slice(0, 256)}…` : value}'`;
-  if (Array.isArray(value)) return `'[${value.map((item) => String(item)).join(', ')}]'`;
-  return `'${String(value)}'`;
+  if (Array.isArray(value)) return `'[${value.map(plainText).join(', ')}]'`;
+  return `'${plainText(value)}'`;
 }
 
 function constraint(issue: z.core.$ZodIssue): string {

@@ -41,18 +41,27 @@ export function createRotationRecords(db: Database.Database, sql: RotationStatem
     },
     async updateRotation(id, epoch, patch: RotationPatch) {
       const fields = (Object.keys(patch) as (keyof RotationPatch)[]).filter((field) => field in rotationColumns).sort();
-      if (fields.length === 0) return sql.rotation.get(id)?.epoch === epoch;
+      if (fields.length === 0) {
+        const row = sql.rotation.get(id);
+        return row?.epoch === epoch && (row.state === 'running' || row.state === 'retrying');
+      }
       const key = fields.join(',');
       let statement = patchStatements.get(key);
       if (!statement) {
         const assignments = fields.map((field) => `${rotationColumns[field]} = @${field}`).join(', ');
-        // The epoch in the WHERE clause is the fence: a worker that lost its lease updates nothing.
-        statement = db.prepare(`UPDATE rotations SET ${assignments} WHERE id = @id AND epoch = @epoch`);
+        // The epoch is the fence: a worker that lost its lease updates nothing; and a rotation
+        // that has ended (succeeded, failed, cancelled) is never written again.
+        statement = db.prepare(
+          `UPDATE rotations SET ${assignments} WHERE id = @id AND epoch = @epoch AND state IN ('running', 'retrying')`,
+        );
         patchStatements.set(key, statement);
       }
       const values: Record<string, unknown> = { id, epoch };
       for (const field of fields) values[field] = patch[field] ?? null;
       return statement.run(values).changes === 1;
+    },
+    async reopenFailedRotation(id, now) {
+      return sql.reopenFailed.run(now, now, id).changes === 1;
     },
     async appendRotationEvent(event) {
       const result = sql.insertEvent.run({
@@ -79,7 +88,10 @@ export function createRotationQueries(
 ): RotationQueries {
   return {
     claimRunnableRotations(owner, now, leaseUntil, limit) {
-      return inWriteTransaction(() => write.claimRunnable.all(owner, leaseUntil, now, limit).map(toRotation));
+      return inWriteTransaction(() => write.claimRunnable.all({ owner, leaseUntil, now, limit }).map(toRotation));
+    },
+    releaseLeasesOf(owner) {
+      return inWriteTransaction(() => write.releaseLeasesOf.run(owner).changes);
     },
     renewLease(id, epoch, owner, leaseUntil) {
       return inWriteTransaction(() => write.renewLease.run(leaseUntil, id, epoch, owner).changes === 1);

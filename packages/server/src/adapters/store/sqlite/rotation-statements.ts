@@ -34,14 +34,20 @@ export function prepareRotationStatements(db: Database.Database) {
       'SELECT * FROM rotations WHERE secret_arn = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
     ),
     // Claims bump the epoch: whoever held the rotation before can no longer write it.
-    claimRunnable: db.prepare<[string, number, number, number], RotationRow>(
-      `UPDATE rotations SET lease_owner = ?1, lease_expires_at = ?2, epoch = epoch + 1
+    claimRunnable: db.prepare<[{ owner: string; leaseUntil: number; now: number; limit: number }], RotationRow>(
+      `UPDATE rotations SET lease_owner = @owner, lease_expires_at = @leaseUntil, epoch = epoch + 1
        WHERE id IN (
          SELECT id FROM rotations
-         WHERE ${active} AND next_attempt_at <= ?3 AND (lease_expires_at IS NULL OR lease_expires_at <= ?3)
-         ORDER BY next_attempt_at LIMIT ?4)
+         WHERE ${active} AND next_attempt_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
+         ORDER BY next_attempt_at LIMIT @limit)
        RETURNING *`,
     ),
+    reopenFailed: db.prepare<[number, number, string]>(
+      `UPDATE rotations SET state = 'running', attempt = 1, next_attempt_at = ?, updated_at = ?, finished_at = NULL,
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? AND state = 'failed'`,
+    ),
+    releaseLeasesOf: db.prepare<[string]>(`UPDATE rotations SET lease_expires_at = 0 WHERE lease_owner = ? AND ${active}`),
     renewLease: db.prepare<[number, string, number, string]>(
       `UPDATE rotations SET lease_expires_at = ? WHERE id = ? AND epoch = ? AND lease_owner = ? AND ${active}`,
     ),
@@ -51,8 +57,13 @@ export function prepareRotationStatements(db: Database.Database) {
          AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.secret_arn = c.secret_arn AND r.${active})
        ORDER BY c.next_rotation_at LIMIT ?`,
     ),
+    // Walks the due-time index from the front and stops at the first secret not already
+    // rotating (starting a rotation clears its due time, so few rows are ever skipped).
     earliestDue: db.prepare<[], { at: number | null }>(
-      'SELECT min(next_rotation_at) AS at FROM rotation_configs WHERE enabled = 1 AND next_rotation_at IS NOT NULL',
+      `SELECT c.next_rotation_at AS at FROM rotation_configs c
+       WHERE c.enabled = 1 AND c.next_rotation_at IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.secret_arn = c.secret_arn AND r.${active})
+       ORDER BY c.next_rotation_at LIMIT 1`,
     ),
     earliestRunnable: db.prepare<[], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM rotations WHERE ${active}`),
     insertEvent: db.prepare(

@@ -1,0 +1,46 @@
+import type { SecretValue } from '../domain/secret-value.js';
+import type { Logger } from './logger.js';
+import type { RotationStepEvent } from './rotation-function.js';
+
+/**
+ * A built-in rotator: the code behind a `--builtin KIND` function. Its four methods are
+ * the four steps; each must be idempotent for the same version id, because a crash or a
+ * retry runs a step again. Rotators act on the secret only through `secrets`, which has
+ * the AWS API's semantics, so a built-in behaves exactly like an external function.
+ *
+ * @example
+ * const rotator: Rotator<{ length: number }> = {
+ *   kind: 'random',
+ *   parseConfig: (raw) => schema.parse(raw),
+ *   async createSecret({ event, secrets, config }) { ... },
+ *   ...
+ * };
+ */
+export interface RotationSecretsApi {
+  /** Version id → stages of the secret (DescribeSecret's VersionIdsToStages). */
+  versionStages(secretId: string): Promise<Record<string, string[]>>;
+  /** The value of a version, or undefined when the version has none yet. */
+  getValue(secretId: string, selector: { versionId?: string; stage?: string }): Promise<SecretValue | undefined>;
+  /** PutSecretValue(ClientRequestToken=versionId, VersionStages=['AWSPENDING']). */
+  putPendingValue(secretId: string, versionId: string, value: SecretValue): Promise<void>;
+  /** finishSecret: moves AWSCURRENT onto `versionId` (AWSPREVIOUS follows). No-op when already there. */
+  makeCurrent(secretId: string, versionId: string): Promise<void>;
+}
+
+export interface RotatorContext<Config> {
+  readonly event: RotationStepEvent;
+  readonly config: Config;
+  readonly secrets: RotationSecretsApi;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+export interface Rotator<Config = unknown> {
+  readonly kind: string;
+  /** Validates a function's `--config` JSON; throws with a message naming the bad field. */
+  parseConfig(raw: unknown): Config;
+  createSecret(context: RotatorContext<Config>): Promise<void>;
+  setSecret(context: RotatorContext<Config>): Promise<void>;
+  testSecret(context: RotatorContext<Config>): Promise<void>;
+  finishSecret(context: RotatorContext<Config>): Promise<void>;
+}

@@ -1,0 +1,61 @@
+import { AppError, Messages } from '../domain/errors.js';
+import { labelsAfterStageUpdate, Stage, stagesByVersion } from '../domain/staging-labels.js';
+import type { RotationSecretsApi } from '../ports/rotator.js';
+import type { SecretServiceDeps } from './context.js';
+import { requireSecret } from './resolve-secret.js';
+import { openVersionValue, writeVersion } from './write-version.js';
+
+/**
+ * The secret operations a built-in rotator may use, with the AWS API's semantics and
+ * audited under the rotation's name, so built-in and external functions act alike.
+ */
+export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string): RotationSecretsApi {
+  const { store, cipher, clock, installation } = deps;
+  return {
+    async versionStages(secretId) {
+      const secret = await requireSecret(store, installation, secretId, clock.now());
+      return Object.fromEntries(stagesByVersion(await store.getLabels(secret.arn)));
+    },
+
+    async getValue(secretId, selector) {
+      const secret = await requireSecret(store, installation, secretId, clock.now());
+      let versionId = selector.versionId;
+      if (versionId === undefined) {
+        const stage = selector.stage ?? Stage.current;
+        versionId = (await store.getLabels(secret.arn)).get(stage);
+        if (versionId === undefined) return undefined;
+      }
+      const version = await store.getVersion(secret.arn, versionId);
+      if (!version) throw new AppError('RESOURCE_NOT_FOUND', Messages.valueNotFoundForVersion(versionId));
+      if (version.kind === 'empty') return undefined;
+      return openVersionValue(cipher, secret, version);
+    },
+
+    async putPendingValue(secretId, versionId, value) {
+      await store.transaction(async (tx) => {
+        const now = clock.now();
+        const secret = await requireSecret(tx, installation, secretId, now);
+        await writeVersion(tx, cipher, { secret, versionId, value, stages: [Stage.pending], now });
+        await tx.appendAudit({ at: now, actor, operation: 'PutSecretValue', secretArn: secret.arn, versionId });
+      });
+    },
+
+    async makeCurrent(secretId, versionId) {
+      await store.transaction(async (tx) => {
+        const now = clock.now();
+        const secret = await requireSecret(tx, installation, secretId, now);
+        const labels = await tx.getLabels(secret.arn);
+        const current = labels.get(Stage.current);
+        if (current === versionId) return;
+        const version = await tx.getVersion(secret.arn, versionId);
+        if (!version || version.kind === 'empty') {
+          throw new AppError('INVALID_REQUEST', `Version ${versionId} has no value; it cannot become AWSCURRENT.`);
+        }
+        const changes = labelsAfterStageUpdate(labels, Stage.current, versionId, current, (id) => id === versionId || id === current);
+        for (const change of changes) await tx.setLabel(secret.arn, change.label, change.versionId);
+        await tx.updateSecret(secret.arn, { lastChangedAt: Math.max(now, secret.lastChangedAt + 1) });
+        await tx.appendAudit({ at: now, actor, operation: 'UpdateSecretVersionStage', secretArn: secret.arn, versionId });
+      });
+    },
+  };
+}
