@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
-import type { openDataDir } from '../data-dir.js';
-import { systemClock } from '../ports/clock.js';
+import { dataDirOption, withLocalDataDir as withDataDir } from './local-data-dir.js';
 import { printTable, type OutputFormat } from './output.js';
 
 /**
@@ -11,20 +9,6 @@ import { printTable, type OutputFormat } from './output.js';
  */
 export function registerKeysCommands(program: Command): void {
   const keys = program.command('keys').description('manage the access keys Rotor accepts (local, needs the data directory)');
-  const dataDirOption = ['--data-dir <dir>', 'data directory (ROTOR_DATA_DIR, default ./.rotor)'] as const;
-
-  async function withDataDir<T>(options: { dataDir?: string }, work: (dir: Awaited<ReturnType<typeof openDataDir>>) => Promise<T>): Promise<T> {
-    const config = loadConfig({ flags: { dataDir: options.dataDir, logLevel: 'silent' } });
-    // Loaded on use: the data directory brings in SQLite, which client commands never need.
-    const { openDataDir } = await import('../data-dir.js');
-    const dir = await openDataDir(config, systemClock);
-    try {
-      return await work(dir);
-    } finally {
-      await dir.close();
-    }
-  }
-
   keys
     .command('create')
     .description('issue a new access key and print it once')

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerFunctionsCommands } from './functions-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerPasswordCommand } from './password-command.js';
 import { registerSecretCommands } from './secret-commands.js';
@@ -17,6 +18,7 @@ const program = new Command('rotor')
 
 registerServeCommand(program);
 registerKeysCommands(program);
+registerFunctionsCommands(program);
 registerSecretCommands(program);
 registerPasswordCommand(program);
 

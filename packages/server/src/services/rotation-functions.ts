@@ -40,6 +40,15 @@ export interface FunctionDescription {
 }
 
 const namePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** One line per problem ("passwordLength: expected number"), whatever validator the rotator uses. */
+function describeConfigError(error: unknown): string {
+  const issues = (error as { issues?: { path?: PropertyKey[]; message?: string }[] }).issues;
+  if (Array.isArray(issues)) {
+    return issues.map((issue) => `${(issue.path ?? []).map(String).join('.') || '(config)'}: ${issue.message ?? 'invalid'}`).join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
+}
 const sealContext = (name: string) => `function:${name}`;
 
 export function functionArn(installation: Installation, name: string): string {
@@ -66,7 +75,7 @@ export function createRotationFunctions(deps: {
       try {
         return { kind: 'builtin', builtin: input.builtin, config: rotator.parseConfig(input.config ?? {}) };
       } catch (error) {
-        throw new AppError('INVALID_PARAMETER', `Invalid configuration for ${input.builtin}: ${(error as Error).message}`);
+        throw new AppError('INVALID_PARAMETER', `Invalid configuration for ${input.builtin}: ${describeConfigError(error)}`);
       }
     }
     if (input.handler !== undefined) {
