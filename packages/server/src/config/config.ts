@@ -1,6 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { redact, type Redacted } from '../domain/redacted.js';
+
+const webhookEventKinds = ['started', 'step-succeeded', 'retrying', 'succeeded', 'failed', 'cancelled', 'overdue', 'rolled-back'] as const;
+
+/** `webhooks: [{ url, secret?, events? }]`; a secret missing from the file comes from ROTOR_WEBHOOK_SECRET_<n> (1-based). */
+const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    secret: z.string().min(16, 'a webhook secret has at least 16 characters').optional(),
+    events: z.array(z.enum(webhookEventKinds)).min(1).optional(),
+  })
+  .strict();
+
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secret: Redacted<string>;
+  readonly events?: readonly (typeof webhookEventKinds)[number][] | undefined;
+}
 
 /**
  * Rotor's configuration: one schema, parsed once into a frozen object, layered
@@ -16,13 +34,16 @@ export const configSchema = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-1')
     .default('us-east-1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  webhooks: z.array(webhookSchema).default([]),
 });
 
-export type RotorConfig = Readonly<z.infer<typeof configSchema>>;
+export type RotorConfig = Readonly<Omit<z.infer<typeof configSchema>, 'webhooks'> & { webhooks: readonly WebhookConfig[] }>;
 
-export type ConfigLayer = Partial<Record<keyof RotorConfig, string | number | undefined>>;
+export type ConfigLayer = Partial<Record<Exclude<keyof RotorConfig, 'webhooks'>, string | number | undefined>> & {
+  webhooks?: z.infer<typeof webhookSchema>[] | undefined;
+};
 
-const environmentNames: Record<keyof RotorConfig, string> = {
+const environmentNames: Record<Exclude<keyof RotorConfig, 'webhooks'>, string> = {
   host: 'ROTOR_HOST',
   port: 'ROTOR_PORT',
   dataDir: 'ROTOR_DATA_DIR',
@@ -36,7 +57,7 @@ function definedOnly(layer: ConfigLayer): ConfigLayer {
 
 function fromEnvironment(env: NodeJS.ProcessEnv): ConfigLayer {
   const layer: ConfigLayer = {};
-  for (const [key, name] of Object.entries(environmentNames) as [keyof RotorConfig, string][]) layer[key] = env[name];
+  for (const [key, name] of Object.entries(environmentNames) as [Exclude<keyof RotorConfig, 'webhooks'>, string][]) layer[key] = env[name];
   return definedOnly(layer);
 }
 
@@ -66,5 +87,12 @@ export function loadConfig(options: { flags?: ConfigLayer; configFile?: string |
   const fileLayer = file === undefined ? {} : fromFile(file);
   const result = configSchema.safeParse({ ...fileLayer, ...environment, ...flags });
   if (!result.success) throw new Error(`Invalid configuration: ${z.prettifyError(result.error)}`);
-  return Object.freeze({ ...result.data, dataDir: resolve(result.data.dataDir) });
+  const webhooks = result.data.webhooks.map((hook, index): WebhookConfig => {
+    const name = `ROTOR_WEBHOOK_SECRET_${index + 1}`;
+    const secret = env[name] || hook.secret;
+    if (secret === undefined) throw new Error(`Invalid configuration: webhook ${index + 1} (${hook.url}) has no secret; set "secret" in the file or ${name}.`);
+    if (secret.length < 16) throw new Error(`Invalid configuration: ${name} must have at least 16 characters.`);
+    return Object.freeze({ url: hook.url, secret: redact(secret), events: hook.events });
+  });
+  return Object.freeze({ ...result.data, dataDir: resolve(result.data.dataDir), webhooks: Object.freeze(webhooks) });
 }

@@ -13,18 +13,18 @@ export class WakeSignal {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
       const wake = () => {
         clearTimeout(timer);
-        done();
-      };
-      function done() {
-        resolve();
-      }
-      this.#wake = () => {
         this.#wake = undefined;
-        wake();
+        resolve();
       };
+      // When the timer ends the sleep, the waker must go with it: a wake() that comes
+      // while the caller is awake then sets #pending instead of resolving a settled promise.
+      const timer = setTimeout(() => {
+        if (this.#wake === wake) this.#wake = undefined;
+        resolve();
+      }, Math.max(0, ms));
+      this.#wake = wake;
     });
   }
 

@@ -122,5 +122,7 @@ export interface RotationQueries {
   earliestRunnableAt(): Promise<number | undefined>;
   listRotations(arn: string, limit: number): Promise<StoredRotation[]>;
   listRotationEvents(afterId: number, limit: number): Promise<RotationEvent[]>;
+  /** One secret's events at or after `sinceAt`, oldest first, at most `limit`: rotation history. */
+  listSecretRotationEvents(arn: string, sinceAt: number, limit: number): Promise<RotationEvent[]>;
   latestRotationEventId(): Promise<number>;
 }

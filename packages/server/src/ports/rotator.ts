@@ -35,6 +35,24 @@ export interface RotatorContext<Config> {
   readonly logger: Logger;
 }
 
+/**
+ * The event of the optional `compensate` step, run by a rollback before AWSCURRENT moves
+ * back: `ClientRequestToken` is the version that becomes AWSCURRENT again (it holds
+ * AWSPREVIOUS now), while AWSCURRENT still names the version being abandoned. The step
+ * makes the target accept the restored value again (a database user's password set back,
+ * say); it must be idempotent, and if it throws nothing is moved.
+ */
+export interface CompensateEvent {
+  readonly Step: 'compensate';
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly RotationToken: string;
+}
+
+export interface CompensateContext<Config> extends Omit<RotatorContext<Config>, 'event'> {
+  readonly event: CompensateEvent;
+}
+
 export interface Rotator<Config = unknown> {
   readonly kind: string;
   /** Validates a function's `--config` JSON; throws with a message naming the bad field. */
@@ -43,4 +61,6 @@ export interface Rotator<Config = unknown> {
   setSecret(context: RotatorContext<Config>): Promise<void>;
   testSecret(context: RotatorContext<Config>): Promise<void>;
   finishSecret(context: RotatorContext<Config>): Promise<void>;
+  /** Optional: undoes the target-side effect of the last rotation before a rollback (see CompensateEvent). */
+  compensate?(context: CompensateContext<Config>): Promise<void>;
 }

@@ -12,7 +12,11 @@ import { createSqliteStore } from './sqlite/index.js';
 interface Dialect {
   readonly name: string;
   open(): Promise<{ store: SecretStore; cleanup(): Promise<void> }>;
+  /** A second, independent connection to the same database (another process, in effect). */
+  reopen(store: SecretStore): Promise<{ store: SecretStore; cleanup(): Promise<void> }>;
 }
+
+const paths = new WeakMap<SecretStore, string>();
 
 const dialects: Dialect[] = [
   {
@@ -20,6 +24,7 @@ const dialects: Dialect[] = [
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'rotor-store-'));
       const store = createSqliteStore({ path: join(dir, 'rotor.db') });
+      paths.set(store, join(dir, 'rotor.db'));
       return {
         store,
         async cleanup() {
@@ -27,6 +32,10 @@ const dialects: Dialect[] = [
           rmSync(dir, { recursive: true, force: true });
         },
       };
+    },
+    async reopen(store) {
+      const second = createSqliteStore({ path: paths.get(store)! });
+      return { store: second, cleanup: () => second.close() };
     },
   },
 ];
@@ -230,6 +239,21 @@ for (const dialect of dialects) {
         if (i % 3 === 0) expect(stored).toBeUndefined();
         else expect(stored?.name).toBe(`batch-${i}`);
       }
+    });
+
+    it('sees a change committed by another connection at the next read', async () => {
+      const s = secret('shared');
+      await store.transaction((tx) => tx.insertSecret({ ...s, description: 'before' }));
+      expect((await store.findSecretByName('shared'))?.description).toBe('before');
+      const { store: other, cleanup: cleanupOther } = await dialect.reopen(store);
+      try {
+        await other.transaction((tx) => tx.updateSecret(s.arn, { description: 'after' }));
+      } finally {
+        await cleanupOther();
+      }
+      // Another process's commit is noticed within a millisecond (read-cache.ts).
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await store.findSecretByName('shared'))?.description).toBe('after');
     });
   });
 }

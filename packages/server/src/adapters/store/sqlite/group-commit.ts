@@ -26,9 +26,13 @@ export class GroupCommitter {
   #flushing: Promise<void> = Promise.resolve();
   #active = false;
 
-  constructor(db: Database.Database, options: { maxUnitsPerCommit?: number } = {}) {
+  readonly #afterCommit: () => void;
+
+  /** `afterCommit` runs after every COMMIT, before the batch's callers are answered. */
+  constructor(db: Database.Database, options: { maxUnitsPerCommit?: number; afterCommit?: () => void } = {}) {
     this.#db = db;
     this.#maxUnitsPerCommit = options.maxUnitsPerCommit ?? 256;
+    this.#afterCommit = options.afterCommit ?? (() => undefined);
   }
 
   run<T>(work: () => T | Promise<T>): Promise<T> {
@@ -106,6 +110,8 @@ export class GroupCommitter {
       if (db.inTransaction) db.exec('ROLLBACK');
       for (const { unit } of done) unit.reject(error);
       return;
+    } finally {
+      this.#afterCommit();
     }
     for (const { unit, value } of done) unit.resolve(value);
   }

@@ -13,6 +13,7 @@ import type {
 } from '../../../ports/secret-store.js';
 import { migrate } from './migrate.js';
 import { GroupCommitter } from './group-commit.js';
+import { ReadCache } from './read-cache.js';
 import { createFunctionStore, createRotationQueries, createRotationRecords } from './rotation-records.js';
 import { toRotationConfig } from './rotation-rows.js';
 import { prepareRotationStatements, type RotationStatements } from './rotation-statements.js';
@@ -40,28 +41,44 @@ function openConnection(path: string, readonly: boolean): Database.Database {
   return db;
 }
 
-function createReader(sql: Statements, rotationSql: RotationStatements): SecretReader {
+/** Loads through `cache` when given (the reader connection), straight from SQLite otherwise. */
+type Lookup = <T>(key: string, load: () => T) => T;
+const direct: Lookup = (_key, load) => load();
+
+function createReader(sql: Statements, rotationSql: RotationStatements, lookup: Lookup = direct): SecretReader {
   return {
     async getRotationConfig(arn) {
-      const row = rotationSql.rotationConfig.get(arn);
-      return row && toRotationConfig(row);
+      return lookup(`rc\u0000${arn}`, () => {
+        const row = rotationSql.rotationConfig.get(arn);
+        return row && toRotationConfig(row);
+      });
     },
     async findSecretByArn(arn) {
-      const row = sql.secretByArn.get(arn);
-      return row && toSecret(row);
+      return lookup(`sa\u0000${arn}`, () => {
+        const row = sql.secretByArn.get(arn);
+        return row && toSecret(row);
+      });
     },
     async findSecretByName(name) {
-      const row = sql.secretByName.get(name);
-      return row && toSecret(row);
+      return lookup(`sn\u0000${name}`, () => {
+        const row = sql.secretByName.get(name);
+        return row && toSecret(row);
+      });
     },
     async getLabels(arn) {
-      const labels = new Map<string, string>();
-      for (const row of sql.labels.all(arn)) labels.set(row.label, row.version_id);
-      return labels;
+      const labels = lookup(`l\u0000${arn}`, () => {
+        const loaded = new Map<string, string>();
+        for (const row of sql.labels.all(arn)) loaded.set(row.label, row.version_id);
+        return loaded;
+      });
+      // A copy: callers may build on it, and the cached map must stay as loaded.
+      return new Map(labels);
     },
     async getVersion(arn, versionId) {
-      const row = sql.version.get(arn, versionId);
-      return row && toVersion(row);
+      return lookup(`v\u0000${arn}\u0000${versionId}`, () => {
+        const row = sql.version.get(arn, versionId);
+        return row && toVersion(row);
+      });
     },
     async listVersions(arn) {
       return sql.versions.all(arn).map(toVersion);
@@ -169,11 +186,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const writeRotationSql = prepareRotationStatements(writer);
   const readRotationSql = prepareRotationStatements(reader);
   const tx = createTransaction(writer, writeSql, writeRotationSql);
-  const committer = new GroupCommitter(writer);
+  const cache = new ReadCache(reader);
+  const committer = new GroupCommitter(writer, { afterCommit: () => cache.invalidate() });
   const write = <T>(work: () => T | Promise<T>): Promise<T> => committer.run(work);
+  const lookup: Lookup = (key, load) => cache.get(key, load);
 
   return {
-    ...createReader(readSql, readRotationSql),
+    ...createReader(readSql, readRotationSql, lookup),
     ...createRotationQueries(readRotationSql, writeRotationSql, write),
     ...createFunctionStore(readRotationSql, writeRotationSql, write),
     transaction: (work) => write(() => work(tx)),
@@ -211,8 +230,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       });
     },
     async findAccessKey(accessKeyId) {
-      const row = readSql.accessKey.get(accessKeyId);
-      return row && toAccessKey(row);
+      return lookup(`ak\u0000${accessKeyId}`, () => {
+        const row = readSql.accessKey.get(accessKeyId);
+        return row && toAccessKey(row);
+      });
     },
     async listAccessKeys() {
       return readSql.accessKeys.all().map(toAccessKey);

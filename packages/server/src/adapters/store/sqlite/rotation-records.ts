@@ -111,6 +111,9 @@ export function createRotationQueries(
     async listRotationEvents(afterId, limit) {
       return read.eventsAfter.all(afterId, limit).map(toRotationEvent);
     },
+    async listSecretRotationEvents(arn, sinceAt, limit) {
+      return read.eventsOfSecretSince.all(arn, sinceAt, limit).map(toRotationEvent);
+    },
     async latestRotationEventId() {
       return read.latestEventId.get()?.id ?? 0;
     },

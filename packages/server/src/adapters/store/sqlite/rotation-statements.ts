@@ -71,6 +71,10 @@ export function prepareRotationStatements(db: Database.Database) {
        VALUES (@at, @kind, @secret_arn, @secret_name, @rotation_id, @version_id, @step, @attempt, @message)`,
     ),
     eventsAfter: db.prepare<[number, number], RotationEventRow>('SELECT * FROM rotation_events WHERE id > ? ORDER BY id LIMIT ?'),
+    // Walks the (secret_arn, id) index of one secret; `at` only trims the oldest rows.
+    eventsOfSecretSince: db.prepare<[string, number, number], RotationEventRow>(
+      'SELECT * FROM rotation_events WHERE secret_arn = ? AND at >= ? ORDER BY id LIMIT ?',
+    ),
     latestEventId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM rotation_events'),
     insertFunction: db.prepare(
       'INSERT INTO functions (name, arn, kind, sealed_config, created_at) VALUES (@name, @arn, @kind, @sealed_config, @created_at)',
