@@ -2,13 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { createFunctionResolver, type StoredDefinition } from './adapters/functions/index.js';
+import { signRotationCall } from './adapters/functions/url-invoker.js';
 import { builtinRotators } from './adapters/rotators/index.js';
 import type { RotorConfig } from './config/config.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { defaultRetryPolicy } from './domain/retry-policy.js';
+import { createRotationEventStream } from './engine/event-stream.js';
 import { startPurgeSweeper } from './engine/purge-sweeper.js';
 import { createRotationScheduler } from './engine/rotation-scheduler.js';
 import { createRotationWorker } from './engine/rotation-worker.js';
+import { createWebhookDelivery } from './engine/webhooks.js';
+import { createRotorApi } from './http/api/index.js';
 import { awsErrorType } from './http/aws-json/error-table.js';
 import { createAwsJsonHandler } from './http/aws-json/handler.js';
 import type { AwsJsonServices } from './http/aws-json/operations.js';
@@ -129,14 +133,30 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     }),
     cancelRotateSecret: createCancelRotateSecret(deps),
   };
-  const verify = createSigV4Verifier({
-    region: config.region,
-    service: 'secretsmanager',
-    clock,
-    lookupKey: (accessKeyId) => dataDir.accessKeys.activeSecret(accessKeyId),
+  const lookupKey = (accessKeyId: string) => dataDir.accessKeys.activeSecret(accessKeyId);
+  const verify = createSigV4Verifier({ region: config.region, service: 'secretsmanager', clock, lookupKey });
+  // Rotor's own API and event stream; webhooks follow the same durable event log.
+  const events = createRotationEventStream({ events: store, logger: logger.child({ component: 'event-stream' }) });
+  const webhooks = createWebhookDelivery({
+    targets: config.webhooks,
+    events: store,
+    stream: events,
+    // The HMAC key is the webhook secret's UTF-8 bytes (signRotationCall takes base64).
+    sign: (secret, timestamp, body) => signRotationCall(Buffer.from(secret, 'utf8').toString('base64'), timestamp, body),
+    now: () => clock.now(),
+    logger: logger.child({ component: 'webhooks' }),
   });
   const server = createHttpServer({
     awsJson: createAwsJsonHandler({ services: createAwsJsonServices(deps, rotationServices), verify, logger }),
+    api: createRotorApi({
+      secrets: deps,
+      functions,
+      builtins: builtinRotators,
+      events,
+      verify: createSigV4Verifier({ region: config.region, service: 'rotor', clock, lookupKey }),
+      onScheduleChanged: () => scheduler.wake(),
+      logger,
+    }),
     health: async () => ({ status: 'ok', store: 'sqlite' }),
     logger,
   });
@@ -153,12 +173,16 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
   url = `http://${host}:${address.port}`;
   await worker.start();
   scheduler.start();
+  await webhooks.start();
   return {
     url,
     dataDir,
     functions,
     async close() {
       stopSweeper();
+      // Ends the open event streams, which would otherwise keep server.close() waiting.
+      events.stop();
+      await webhooks.stop();
       await scheduler.stop();
       await worker.stop();
       await new Promise<void>((resolve) => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerEventsCommand } from './events-command.js';
 import { registerFunctionsCommands } from './functions-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerPasswordCommand } from './password-command.js';
+import { registerRotationCommands } from './rotation-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -21,6 +23,8 @@ registerKeysCommands(program);
 registerFunctionsCommands(program);
 registerSecretCommands(program);
 registerPasswordCommand(program);
+registerRotationCommands(program);
+registerEventsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,8 @@ import type { Logger } from '../ports/logger.js';
 export interface HttpServerDeps {
   readonly awsJson: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   readonly health: () => Promise<Record<string, unknown>>;
+  /** Rotor's own REST API (`/v1/...`, http/api). */
+  readonly api?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -14,9 +16,9 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 /**
- * Routes: `POST /` is the AWS Secrets Manager protocol, `GET /health` answers without
- * authentication for load balancers. A bare node:http server: it answered about 1.5×
- * Fastify's throughput on this hardware for the same JSON body (DESIGN).
+ * Routes: `POST /` is the AWS Secrets Manager protocol, `/v1/...` is Rotor's own API,
+ * `GET /health` answers without authentication for load balancers. A bare node:http
+ * server: it answered about 1.5× Fastify's throughput on this hardware for the same JSON body (DESIGN).
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = createServer((request, response) => {
@@ -25,6 +27,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       void deps.awsJson(request, response).catch((error: unknown) => {
         deps.logger.error({ cause: error instanceof Error ? error.message : typeof error }, 'unhandled request failure');
         if (!response.headersSent) sendJson(response, 500, { __type: 'InternalServiceError', Message: 'An error occurred on the server side.' });
+        else response.destroy();
+      });
+      return;
+    }
+    if (deps.api && path.startsWith('/v1/')) {
+      void deps.api(request, response).catch((error: unknown) => {
+        deps.logger.error({ cause: error instanceof Error ? error.message : typeof error }, 'unhandled api failure');
+        if (!response.headersSent) sendJson(response, 500, { title: 'Internal error', status: 500 });
         else response.destroy();
       });
       return;
@@ -42,6 +52,17 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       return;
     }
     sendJson(response, 404, { __type: 'UnknownOperationException', Message: `No route for ${request.method ?? ''} ${path}.` });
+  });
+  // Requests node's own parser refuses (bad method, oversized headers) still get a JSON
+  // answer in the AWS error shape rather than node's bare text.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ __type: 'SerializationException', Message: 'The request could not be parsed as HTTP.' });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   // Clients hold keep-alive connections; headers must arrive promptly (slowloris guard).
   server.keepAliveTimeout = 65_000;
