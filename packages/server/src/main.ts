@@ -37,6 +37,7 @@ import { createRestoreSecret } from './services/restore-secret.js';
 import { createRotateSecret } from './services/rotate-secret.js';
 import { createRotationFunctions, type RotationFunctions } from './services/rotation-functions.js';
 import { createRotationSecretsApi } from './services/rotation-secrets-api.js';
+import { createSecretMaterial } from './services/secret-material.js';
 import { createStartScheduledRotation } from './services/start-scheduled-rotation.js';
 import { createTagResource } from './services/tag-resource.js';
 import { createUntagResource } from './services/untag-resource.js';
@@ -111,6 +112,7 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
         revoke: () => dataDir.accessKeys.revoke(key.accessKeyId),
       };
     },
+    secretMaterial: createSecretMaterial(deps),
     clock,
     logger: logger.child({ component: 'rotation-worker' }),
     owner,

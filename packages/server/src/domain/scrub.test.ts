@@ -11,6 +11,14 @@ describe('scrubbing failure reasons', () => {
     expect(scrubSecretMaterial('{"token": "abc"}')).toBe('{"token": "[REDACTED]"}');
   });
 
+  it('replaces a whole password even when it holds separators', () => {
+    expect(scrubSecretMaterial('login failed password=QX}Z!#K,;9 for app')).toBe('login failed password=[REDACTED] for app');
+  });
+
+  it('replaces the password of a connection URI', () => {
+    expect(scrubSecretMaterial('cannot reach postgresql://app:s3:cr@t@db:5432/orders')).toBe('cannot reach postgresql://app:[REDACTED]@db:5432/orders');
+  });
+
   it('replaces token-like runs and Slack tokens', () => {
     expect(scrubSecretMaterial('got xoxb-123-456-abcdef back')).toBe('got [REDACTED] back');
     expect(scrubSecretMaterial(`key AKIAABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 leaked`)).toBe('key [REDACTED] leaked');

@@ -4,7 +4,10 @@
  * like a credential — long token-like runs, Slack-style tokens, `key=value` pairs whose
  * key names a secret. Reasons are also cut to a readable length.
  */
-const credentialAssignment = /\b(password|passwd|secret|token|key|credential|authorization)(["']?\s*[:=]\s*["']?)([^\s"',;}]+)/gi;
+// The value runs to the next space, quote or `&`: a password may hold `,;}` itself.
+const credentialAssignment = /\b(password|passwd|pwd|secret|token|key|credential|authorization)(["']?\s*[:=]\s*["']?)([^\s"'&]+)/gi;
+// user:password@ inside a URI (postgresql://app:PW@db); greedy, since a password may hold '@'.
+const uriPassword = /([a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)(\S+)@/gi;
 const tokenLike = /\b(?:xox[a-z]-[A-Za-z0-9-]+|[A-Za-z0-9+/_-]{32,}={0,2})/g;
 const maxLength = 500;
 
@@ -13,6 +16,7 @@ export function scrubSecretMaterial(text: string, knownSecrets: readonly string[
   for (const secret of knownSecrets) {
     if (secret.length >= 4) scrubbed = scrubbed.split(secret).join('[REDACTED]');
   }
+  scrubbed = scrubbed.replace(uriPassword, (_match, prefix: string) => `${prefix}[REDACTED]@`);
   scrubbed = scrubbed.replace(credentialAssignment, (_match, name: string, separator: string) => `${name}${separator}[REDACTED]`);
   scrubbed = scrubbed.replace(tokenLike, '[REDACTED]');
   return scrubbed.length > maxLength ? `${scrubbed.slice(0, maxLength)}…` : scrubbed;

@@ -17,6 +17,8 @@ export interface RotationWorkerDeps {
   readonly progress: RotationProgress;
   readonly resolveFunction: (functionArn: string) => Promise<ResolvedFunction | undefined>;
   readonly issueCredentials: (rotation: StoredRotation, ttlMs: number) => Promise<IssuedRotationCredentials>;
+  /** Values that must not appear in a failure reason: the secret's pending, current and previous values. */
+  readonly secretMaterial: (secretArn: string, pendingVersionId: string) => Promise<string[]>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Identifies this worker in leases; stable across restarts of one installation. */
@@ -98,7 +100,8 @@ export function createRotationWorker(deps: RotationWorkerDeps) {
           );
         } catch (thrown) {
           if (lease.signal.aborted) return; // someone else owns the rotation now: write nothing
-          const failure = failureOf(thrown, knownSecrets, timeout.aborted);
+          const material = await deps.secretMaterial(rotation.secretArn, rotation.versionId).catch(() => []);
+          const failure = failureOf(thrown, [...knownSecrets, ...material], timeout.aborted);
           const outcome = await progress.stepFailed(rotation, failure);
           log.warn({ step: rotation.step, outcome, reason: failure.message }, 'rotation step failed');
           return;

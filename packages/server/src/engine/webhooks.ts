@@ -83,7 +83,20 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
     }
   }
 
-  async function deliver(target: WebhookTarget, event: RotationEvent, signal: WakeSignal, log: Logger): Promise<void> {
+  /** A backoff pause that only stop() cuts short; new-event wake-ups are left for the idle sleep. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      stopping.signal.addEventListener('abort', done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+
+  async function deliver(target: WebhookTarget, event: RotationEvent, log: Logger): Promise<void> {
     for (let attempt = 1; !stopping.signal.aborted; attempt++) {
       const failure = await post(target, event);
       if (failure === undefined) return;
@@ -94,9 +107,7 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
         return;
       }
       log.debug({ eventId: event.id, attempt, reason: failure, delayMs: delay }, 'webhook delivery failed; retrying');
-      const until = deps.now() + delay;
-      // Wake-ups for new events must not cut the backoff short.
-      while (!stopping.signal.aborted && deps.now() < until) await signal.sleep(until - deps.now());
+      await pause(delay);
     }
   }
 
@@ -109,7 +120,7 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
       try {
         page = await events.listRotationEvents(cursor, pageSize);
         for (const event of page) {
-          if (kinds === undefined || kinds.has(event.kind)) await deliver(target, event, signal, log);
+          if (kinds === undefined || kinds.has(event.kind)) await deliver(target, event, log);
           if (stopping.signal.aborted) return;
           cursor = event.id;
         }
