@@ -46,6 +46,17 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
     if (!(await tx.updateRotation(rotation.id, rotation.epoch, { state: 'succeeded', finishedAt: now, updatedAt: now, nextAttemptAt: undefined, leaseOwner: undefined, leaseExpiresAt: undefined }))) {
       return 'fenced';
     }
+    await tx.appendRotationEvent({
+      at: now,
+      kind: 'step-succeeded',
+      secretArn: rotation.secretArn,
+      secretName: name,
+      rotationId: rotation.id,
+      versionId: rotation.versionId,
+      step: rotation.step,
+      attempt: rotation.attempt,
+      message: undefined,
+    });
     const config = await tx.getRotationConfig(rotation.secretArn);
     if (config && rotation.mode === 'full') {
       const updated = { ...config, lastRotatedAt: now, anchorAt: now };

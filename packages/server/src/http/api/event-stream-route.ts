@@ -47,17 +47,15 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps) {
     });
     response.write(': rotor rotation events\nretry: 2000\n\n');
     let closed = false;
-    let unsubscribe: (() => void) | undefined;
     const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), heartbeatMs);
     const close = () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
-      unsubscribe?.();
       response.end();
     };
     response.once('close', close);
-    unsubscribe = await deps.stream.subscribe({
+    const unsubscribe = await deps.stream.subscribe({
       afterId,
       secretArn,
       onEvent: (event) => {
@@ -67,6 +65,8 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps) {
       },
       onClose: close,
     });
+    // The connection ends (client gone, cut off, or server stopping): stop delivering to it.
     if (closed) unsubscribe();
+    else response.once('close', unsubscribe);
   };
 }
