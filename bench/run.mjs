@@ -7,10 +7,13 @@
 // Exit code 1 when a benchmark saw errors or non-2xx responses or could not run; a missed ratio
 // target is reported, not failed.
 import getSecretValue from './get-secret-value.mjs'
+import rotationThroughput from './rotation-throughput.mjs'
+import schedulerLateness from './scheduler-lateness.mjs'
+import idleCpu from './idle-cpu.mjs'
 import { closeAll, installCleanupHandlers, wasInterrupted } from './lib/cleanup.mjs'
 import { describeMachine, sampleBusyPercent } from './lib/machine.mjs'
 
-const BENCHMARKS = [getSecretValue]
+const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu]
 
 function usage() {
   return [

@@ -116,19 +116,25 @@ function parseIni(text) {
   return sections
 }
 
-/**
- * Rotor: `serve --port 0 --data-dir <fresh dir>`; ready when it prints
- * `Rotor listening on http://127.0.0.1:<port>`. Credentials come from the files it writes on
- * first start: `<data-dir>/credentials` ([rotor]) and `<data-dir>/config` ([profile rotor]).
- * @returns {Promise<Server>}
- */
-export async function startRotor() {
+export async function assertRotorBuilt() {
   try {
     await access(ROTOR_MAIN)
   } catch {
     throw new Error(`Rotor is not built: ${ROTOR_MAIN} is missing (run \`npm run build\`).`)
   }
-  const dataDir = await makeTempDir('rotor-bench-')
+}
+
+/**
+ * Rotor: `serve --port 0 --data-dir <fresh dir>`; ready when it prints
+ * `Rotor listening on http://127.0.0.1:<port>`. Credentials come from the files it writes on
+ * first start: `<data-dir>/credentials` ([rotor]) and `<data-dir>/config` ([profile rotor]).
+ * @param {{ dataDir?: string }} [options]  `dataDir`: an existing (seeded) data directory
+ *   instead of a fresh one; it must already be registered with makeTempDir by the caller.
+ * @returns {Promise<Server & { pid: number, dataDir: string }>}
+ */
+export async function startRotor(options = {}) {
+  await assertRotorBuilt()
+  const dataDir = options.dataDir ?? await makeTempDir('rotor-bench-')
   const proc = spawnServer(process.execPath, [ROTOR_MAIN, 'serve', '--port', '0', '--data-dir', dataDir])
   const [, url] = await waitForLine(proc, /Rotor listening on (http:\/\/[^\s/]+)\/?\r?\n/, 'Rotor')
   const credentials = parseIni(await readFile(join(dataDir, 'credentials'), 'utf8')).rotor
@@ -141,8 +147,27 @@ export async function startRotor() {
     url,
     credentials: { accessKeyId: credentials.aws_access_key_id, secretAccessKey: credentials.aws_secret_access_key },
     region: config?.region ?? 'us-east-1',
+    pid: proc.child.pid,
+    dataDir,
     stop: () => stopChild(proc.child),
   }
+}
+
+/** Runs the Rotor CLI (`node dist/cli/main.js ...args`) and resolves with its stdout. */
+export function runRotorCli(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ROTOR_MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    trackChild(child)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk })
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      if (code === 0) resolve(stdout)
+      else reject(new Error(`rotor ${args.join(' ')} exited with ${code}: ${stderr.trim() || stdout.trim()}`))
+    })
+  })
 }
 
 /**

@@ -1,6 +1,6 @@
 // Pre-signed awsJson1.1 requests, so the load generator spends no CPU on signing while the
 // server still verifies a real SigV4 signature on every request.
-import { randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { HttpRequest } from '@smithy/protocol-http'
@@ -79,4 +79,62 @@ export function sendSigned(url, signed) {
     req.on('error', reject)
     req.end(signed.body)
   })
+}
+
+/**
+ * SHA-256 for the SigV4 signer through node:crypto (the `Checksum` shape @smithy expects).
+ * About 10x faster than the pure-JS @aws-crypto/sha256-js, which matters when a benchmark
+ * signs tens of thousands of distinct requests.
+ */
+class NodeSha256 {
+  constructor(secret) {
+    this.secret = secret
+    this.reset()
+  }
+
+  update(data) {
+    this.hash.update(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+  }
+
+  async digest() {
+    return new Uint8Array(this.hash.digest())
+  }
+
+  reset() {
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret))
+  }
+}
+
+/**
+ * A signer for requests that must each be distinct (PutSecretValue, RotateSecret and
+ * CreateSecret carry a ClientRequestToken, so a replayed pool would measure idempotent
+ * retries, not writes). Signs one awsJson1.1 request per call, exactly as the pool above does.
+ *
+ * @param {{ url: string, region: string, credentials: { accessKeyId: string, secretAccessKey: string }, service?: string }} options
+ * @returns {(target: string, payload: unknown, signingDate?: Date) => Promise<SignedRequest>}
+ */
+export function createRequestSigner({ url, region, credentials, service = 'secretsmanager' }) {
+  const { hostname, port, host } = new URL(url)
+  const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256 })
+  return async (target, payload, signingDate = new Date()) => {
+    const body = JSON.stringify(payload)
+    const unsigned = new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname,
+      port: Number(port),
+      path: '/',
+      headers: {
+        host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': target,
+        'Content-Length': String(Buffer.byteLength(body)),
+        'amz-sdk-invocation-id': randomUUID(),
+        'amz-sdk-request': 'attempt=1; max=3',
+      },
+      body,
+    })
+    const signed = await signer.sign(unsigned, { signingDate })
+    return { method: 'POST', path: '/', headers: { ...signed.headers }, body }
+  }
 }

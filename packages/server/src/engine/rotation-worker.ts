@@ -87,13 +87,22 @@ export function createRotationWorker(deps: RotationWorkerDeps) {
       const knownSecrets = credentials ? [credentials.secretAccessKey, credentials.sessionToken] : [];
       let rotation = claimed;
       for (;;) {
-        const timeout = AbortSignal.timeout(stepTimeoutMs);
-        const stepSignal = AbortSignal.any([lease.signal, timeout]);
+        // One controller per step, aborted by the step timeout or the lease, and torn down
+        // afterwards: AbortSignal.any/timeout keep listeners alive on Node 20 (nodejs/node#54614),
+        // which grew the heap by kilobytes per rotation.
+        const step = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          step.abort(new Error('step timed out'));
+        }, stepTimeoutMs);
+        const onLeaseLost = () => step.abort(lease.signal.reason);
+        lease.signal.addEventListener('abort', onLeaseLost, { once: true });
         try {
           await fn.invoker.invoke(
             { Step: rotation.step, SecretId: rotation.secretArn, ClientRequestToken: rotation.versionId, RotationToken: rotation.rotationToken },
             {
-              signal: stepSignal,
+              signal: step.signal,
               timeoutMs: stepTimeoutMs,
               credentials: credentials ?? { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
             },
@@ -101,10 +110,13 @@ export function createRotationWorker(deps: RotationWorkerDeps) {
         } catch (thrown) {
           if (lease.signal.aborted) return; // someone else owns the rotation now: write nothing
           const material = await deps.secretMaterial(rotation.secretArn, rotation.versionId).catch(() => []);
-          const failure = failureOf(thrown, [...knownSecrets, ...material], timeout.aborted);
+          const failure = failureOf(thrown, [...knownSecrets, ...material], timedOut);
           const outcome = await progress.stepFailed(rotation, failure);
           log.warn({ step: rotation.step, outcome, reason: failure.message }, 'rotation step failed');
           return;
+        } finally {
+          clearTimeout(timer);
+          lease.signal.removeEventListener('abort', onLeaseLost);
         }
         if (lease.signal.aborted) return;
         const result = await progress.stepSucceeded(rotation, rotation.step);

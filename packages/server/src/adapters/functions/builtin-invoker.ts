@@ -18,13 +18,19 @@ export function createBuiltinInvoker<Config>(deps: {
       const running = step(rotatorContext);
       // If the timeout wins the race, the step's own later failure must not go unhandled.
       running.catch(() => undefined);
-      await Promise.race([
-        running,
-        new Promise<never>((_, reject) => {
-          if (context.signal.aborted) reject(context.signal.reason);
-          context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true });
-        }),
-      ]);
+      let onAbort: (() => void) | undefined;
+      try {
+        await Promise.race([
+          running,
+          new Promise<never>((_, reject) => {
+            if (context.signal.aborted) reject(context.signal.reason);
+            onAbort = () => reject(context.signal.reason);
+            context.signal.addEventListener('abort', onAbort, { once: true });
+          }),
+        ]);
+      } finally {
+        if (onAbort) context.signal.removeEventListener('abort', onAbort);
+      }
     },
   };
 }

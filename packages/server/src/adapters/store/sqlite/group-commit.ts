@@ -52,8 +52,11 @@ export class GroupCommitter {
 
   async #flush(): Promise<void> {
     try {
-      // Let the units queued in this turn of the event loop join the first batch.
-      await Promise.resolve();
+      // Wait for the rest of this event-loop turn: requests whose bytes arrived on other
+      // sockets in the same poll phase queue their units too, and share this commit.
+      // (A microtask is too short: each socket's callback would commit alone, and at ~1 ms
+      // an fsync that caps a server at a few hundred writes a second.)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxUnitsPerCommit);
         await this.#commitBatch(batch);
