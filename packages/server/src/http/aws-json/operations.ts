@@ -18,6 +18,7 @@ import type { createUntagResource } from '../../services/untag-resource.js';
 import type { createUpdateSecretVersionStage } from '../../services/update-secret-version-stage.js';
 import type { createUpdateSecret } from '../../services/update-secret.js';
 import { filtersOf, secretValueOf, shapes, type OperationInput, type OperationName } from './shapes.js';
+import { WireJson } from './wire.js';
 
 /** The use cases the AWS edge calls, one per operation. */
 export interface AwsJsonServices {
@@ -76,7 +77,7 @@ export function createOperationTable(services: AwsJsonServices): OperationTable 
         },
         context,
       ),
-    GetSecretValue: async (input) => wireSecretValue(await services.secretValues.getSecretValue(input)),
+    GetSecretValue: async (input) => new WireJson(JSON.stringify(wireSecretValue(await services.secretValues.getSecretValue(input)))),
     BatchGetSecretValue: async (input) => {
       const output = await services.batchGetSecretValue({
         SecretIdList: input.SecretIdList,

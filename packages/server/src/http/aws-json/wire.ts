@@ -17,3 +17,11 @@ export function toWire(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * A response body already in its wire form. The read path builds GetSecretValue's JSON
+ * directly: walking a finished object through toWire costs more than the read itself.
+ */
+export class WireJson {
+  constructor(readonly text: string) {}
+}
