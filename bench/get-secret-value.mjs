@@ -11,20 +11,13 @@ import { runLoad } from './lib/load.mjs'
 import { startBareServer, startMoto, startRotor } from './lib/servers.mjs'
 import { sendSigned, signRequestPool } from './lib/sigv4.mjs'
 import { formatNumber, formatTable } from './lib/table.mjs'
+import { envNumber } from './lib/settings.mjs'
 
 // The SDK only creates the secrets here; its Node 20 end-of-support notice is noise in a report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const TARGET = 'secretsmanager.GetSecretValue'
 const SECRET_NAME = 'bench/orders-db/credentials'
-
-function envNumber(name, fallback) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`)
-  return value
-}
 
 /** Defaults keep the whole run under ~60 s on a 2-core machine; override through the environment. */
 export function readSettings() {

@@ -19,18 +19,11 @@ import { openRotorDb, distribution } from './lib/rotor-db.mjs'
 import { runRotorCli, startRotor } from './lib/servers.mjs'
 import { formatNumber, formatTable } from './lib/table.mjs'
 import { runUniqueLoad } from './lib/unique-load.mjs'
+import { envNumber } from './lib/settings.mjs'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const TARGET_ROTATIONS_PER_SEC = 500
-
-function envNumber(name, fallback) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`)
-  return value
-}
 
 export function readSettings() {
   return {

@@ -11,16 +11,9 @@ import { cpuSeconds, memoryMiB } from './lib/proc-stats.mjs'
 import { seedScheduledSecrets } from './lib/seed.mjs'
 import { startRotor } from './lib/servers.mjs'
 import { formatNumber, formatTable } from './lib/table.mjs'
+import { envNumber } from './lib/settings.mjs'
 
 const TARGET_P99_MS = 1000
-
-function envNumber(name, fallback) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`)
-  return value
-}
 
 export function readSettings() {
   return {

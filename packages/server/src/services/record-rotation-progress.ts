@@ -1,7 +1,7 @@
 import { retryDelay, type RetryPolicy } from '../domain/retry-policy.js';
 import { stepAfter, type RotationStep } from '../domain/rotation.js';
 import { Stage } from '../domain/staging-labels.js';
-import type { StoredRotation } from '../ports/rotation-store.js';
+import type { RotationEventKind, StoredRotation } from '../ports/rotation-store.js';
 import type { SecretStoreTransaction } from '../ports/secret-store.js';
 import type { SecretServiceDeps } from './context.js';
 import { computeNextRotationAt } from './rotation-schedule-state.js';
@@ -27,6 +27,28 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
     return (await tx.findSecretByArn(arn))?.name ?? arn;
   }
 
+  /** Appends one event about `rotation` at its current step and attempt. */
+  function record(
+    tx: SecretStoreTransaction,
+    rotation: StoredRotation,
+    name: string,
+    now: number,
+    kind: RotationEventKind,
+    message?: string,
+  ): Promise<number> {
+    return tx.appendRotationEvent({
+      at: now,
+      kind,
+      secretArn: rotation.secretArn,
+      secretName: name,
+      rotationId: rotation.id,
+      versionId: rotation.versionId,
+      step: rotation.step,
+      attempt: rotation.attempt,
+      message,
+    });
+  }
+
   async function finish(tx: SecretStoreTransaction, rotation: StoredRotation, now: number): Promise<ProgressOutcome> {
     const labels = await tx.getLabels(rotation.secretArn);
     const name = await secretName(tx, rotation.secretArn);
@@ -46,33 +68,13 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
     if (!(await tx.updateRotation(rotation.id, rotation.epoch, { state: 'succeeded', finishedAt: now, updatedAt: now, nextAttemptAt: undefined, leaseOwner: undefined, leaseExpiresAt: undefined }))) {
       return 'fenced';
     }
-    await tx.appendRotationEvent({
-      at: now,
-      kind: 'step-succeeded',
-      secretArn: rotation.secretArn,
-      secretName: name,
-      rotationId: rotation.id,
-      versionId: rotation.versionId,
-      step: rotation.step,
-      attempt: rotation.attempt,
-      message: undefined,
-    });
+    await record(tx, rotation, name, now, 'step-succeeded');
     const config = await tx.getRotationConfig(rotation.secretArn);
     if (config && rotation.mode === 'full') {
       const updated = { ...config, lastRotatedAt: now, anchorAt: now };
       await tx.setRotationConfig(rotation.secretArn, { ...updated, nextRotationAt: computeNextRotationAt(updated, rotation.secretArn, now, now) });
     }
-    await tx.appendRotationEvent({
-      at: now,
-      kind: 'succeeded',
-      secretArn: rotation.secretArn,
-      secretName: name,
-      rotationId: rotation.id,
-      versionId: rotation.versionId,
-      step: rotation.step,
-      attempt: rotation.attempt,
-      message: undefined,
-    });
+    await record(tx, rotation, name, now, 'succeeded');
     return 'succeeded';
   }
 
@@ -90,17 +92,7 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
         leaseExpiresAt: undefined,
       });
       if (!retried) return 'fenced';
-      await tx.appendRotationEvent({
-        at: now,
-        kind: 'retrying',
-        secretArn: rotation.secretArn,
-        secretName: name,
-        rotationId: rotation.id,
-        versionId: rotation.versionId,
-        step: rotation.step,
-        attempt: rotation.attempt,
-        message: `${failure.message} (next attempt in ${Math.round(delay / 1000)} s)`,
-      });
+      await record(tx, rotation, name, now, 'retrying', `${failure.message} (next attempt in ${Math.round(delay / 1000)} s)`);
       return 'retrying';
     }
     const failed = await tx.updateRotation(rotation.id, rotation.epoch, {
@@ -119,17 +111,7 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
     if (config?.enabled) {
       await tx.setRotationConfig(rotation.secretArn, { ...config, nextRotationAt: computeNextRotationAt(config, rotation.secretArn, now, now) });
     }
-    await tx.appendRotationEvent({
-      at: now,
-      kind: 'failed',
-      secretArn: rotation.secretArn,
-      secretName: name,
-      rotationId: rotation.id,
-      versionId: rotation.versionId,
-      step: rotation.step,
-      attempt: rotation.attempt,
-      message: failure.message,
-    });
+    await record(tx, rotation, name, now, 'failed', failure.message);
     return 'failed';
   }
 
@@ -143,17 +125,7 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
         if (!(await tx.updateRotation(rotation.id, rotation.epoch, { step: next, updatedAt: now }))) {
           return { outcome: 'fenced', rotation };
         }
-        await tx.appendRotationEvent({
-          at: now,
-          kind: 'step-succeeded',
-          secretArn: rotation.secretArn,
-          secretName: await secretName(tx, rotation.secretArn),
-          rotationId: rotation.id,
-          versionId: rotation.versionId,
-          step,
-          attempt: rotation.attempt,
-          message: undefined,
-        });
+        await record(tx, { ...rotation, step }, await secretName(tx, rotation.secretArn), now, 'step-succeeded');
         return { outcome: 'next-step', rotation: { ...rotation, step: next, updatedAt: now } };
       });
     },
