@@ -96,6 +96,25 @@ describe('RotateSecret with the built-in random function', () => {
   });
 });
 
+describe('RotateSecret idempotency', () => {
+  it('answers a retried call (same ClientRequestToken) as the first and rotates once', async () => {
+    const { name, firstVersion } = await createSecret();
+    const token = randomUUID();
+    const [first, second] = await Promise.all([
+      rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn, ClientRequestToken: token })),
+      rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn, ClientRequestToken: token })).catch((error: Error) => error),
+    ]);
+    expect(first.VersionId).toBe(token);
+    // Either the retry arrived while the rotation ran (same answer) or after it finished (the token is a version now).
+    if (second instanceof Error) expect(second.name).toBe('ResourceExistsException');
+    else expect(second.VersionId).toBe(token);
+    const described = await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[token]?.[0] === 'AWSCURRENT');
+    expect(described.VersionIdsToStages).toEqual({ [firstVersion]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
+    const runs = await rotor.rotor.dataDir.store.listRotations(described.ARN!, 10);
+    expect(runs).toHaveLength(1);
+  });
+});
+
 describe('RotateSecret errors (reference §5.1)', () => {
   it('refuses a secret without a function', async () => {
     const { name } = await createSecret();
