@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEnvelopeCipher } from './adapters/crypto/envelope-cipher.js';
 import { loadRootKey, type RootKeySource } from './adapters/crypto/root-key-file.js';
+import { createPostgresStore } from './adapters/store/postgres/index.js';
 import { createSqliteStore, type SqliteStore } from './adapters/store/sqlite/index.js';
 import type { RotorConfig } from './config/config.js';
 import type { Clock } from './ports/clock.js';
@@ -17,7 +18,9 @@ import type { Installation } from './services/context.js';
  */
 export interface DataDir {
   readonly path: string;
+  /** SQLite in the data directory, or PostgreSQL shared by several replicas (`--database`). */
   readonly store: SqliteStore;
+  readonly backend: 'sqlite' | 'postgres';
   readonly cipher: ValueCipher;
   readonly installation: Installation;
   readonly accessKeys: AccessKeyService;
@@ -63,7 +66,11 @@ export async function openDataDir(config: RotorConfig, clock: Clock, env: NodeJS
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const rootKey = loadRootKey(join(config.dataDir, 'root.key'), env.ROTOR_ROOT_KEY);
   const cipher = createEnvelopeCipher(rootKey.key);
-  const store = createSqliteStore({ path: join(config.dataDir, 'rotor.db') });
+  // Both adapters implement the same ports (SqliteStore and PostgresStore are one type).
+  const store: SqliteStore =
+    config.database === undefined
+      ? createSqliteStore({ path: join(config.dataDir, 'rotor.db') })
+      : await createPostgresStore({ connectionString: config.database });
   try {
     const check = await store.getOrCreateMeta(keyCheckContext, () =>
       cipher.sealWithRootKey(keyCheckContext, Buffer.from(keyCheckPlaintext)),
@@ -88,6 +95,7 @@ export async function openDataDir(config: RotorConfig, clock: Clock, env: NodeJS
     return {
       path: config.dataDir,
       store,
+      backend: config.database === undefined ? 'sqlite' : 'postgres',
       cipher,
       installation,
       accessKeys,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { createFunctionResolver, type StoredDefinition } from './adapters/functions/index.js';
@@ -98,7 +99,13 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     endpointUrl: () => url,
     logger,
   });
-  const owner = (await store.getOrCreateMeta('node-id', () => Buffer.from(randomBytes(8).toString('hex')))).toString('utf8');
+  // Lease owner: on SQLite one server owns the data directory, so a stable id lets a
+  // restarted server take its dead predecessor's leases back at once; replicas sharing
+  // PostgreSQL each need their own id, and wait for a dead replica's leases to expire.
+  const owner =
+    dataDir.backend === 'sqlite'
+      ? (await store.getOrCreateMeta('node-id', () => Buffer.from(randomBytes(8).toString('hex')))).toString('utf8')
+      : `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const worker = createRotationWorker({
     rotations: store,
     progress: createRotationProgress({ store, clock, retryPolicy: defaultRetryPolicy }),
@@ -159,7 +166,12 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
       onScheduleChanged: () => scheduler.wake(),
       logger,
     }),
-    health: async () => ({ status: 'ok', store: 'sqlite' }),
+    // Unauthenticated, so it tells only what an operator's load balancer needs: whether the
+    // database answers, which store this is, and how much rotation work this replica holds.
+    health: async () => {
+      await store.getMeta('account-id');
+      return { status: 'ok', store: dataDir.backend, replica: owner, rotationsInFlight: worker.inFlight };
+    },
     logger,
   });
   const stopSweeper = startPurgeSweeper({ purge: createPurgeDeletedSecrets(deps), logger });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption, withLocalDataDir } from './local-data-dir.js';
+import { databaseOption, dataDirOption, withLocalDataDir } from './local-data-dir.js';
 import { printTable, type OutputFormat } from './output.js';
 
 function parseEnvironment(pairs: readonly string[]): Record<string, string> {
@@ -51,7 +51,8 @@ export function registerFunctionsCommands(program: Command): void {
     .option('--env <KEY=VALUE...>', 'environment for a handler', [])
     .option('--url <url>', 'an HTTP endpoint; each call is signed with an HMAC key shown once')
     .option(...dataDirOption)
-    .action(async (name: string, options: { builtin?: string; config?: string; handler?: string; env: string[]; url?: string; dataDir?: string }, command: Command) => {
+    .option(...databaseOption)
+    .action(async (name: string, options: { builtin?: string; config?: string; handler?: string; env: string[]; url?: string; dataDir?: string; database?: string }, command: Command) => {
       const created = await withLocalDataDir(options, async (dir) =>
         (await registryOf(dir)).create({
           name,
@@ -69,7 +70,8 @@ export function registerFunctionsCommands(program: Command): void {
     .command('list')
     .description('list registered functions')
     .option(...dataDirOption)
-    .action(async (options: { dataDir?: string }, command: Command) => {
+    .option(...databaseOption)
+    .action(async (options: { dataDir?: string; database?: string }, command: Command) => {
       const rows = await withLocalDataDir(options, async (dir) => (await registryOf(dir)).list());
       const output = command.optsWithGlobals().output as OutputFormat;
       if (output === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -81,7 +83,8 @@ export function registerFunctionsCommands(program: Command): void {
     .description('show one function')
     .argument('<name-or-arn>')
     .option(...dataDirOption)
-    .action(async (nameOrArn: string, options: { dataDir?: string }, command: Command) => {
+    .option(...databaseOption)
+    .action(async (nameOrArn: string, options: { dataDir?: string; database?: string }, command: Command) => {
       const fn = await withLocalDataDir(options, async (dir) => (await registryOf(dir)).get(nameOrArn));
       print(command, [{ ...fn, Config: fn.Config === undefined ? undefined : JSON.stringify(fn.Config) }]);
     });
@@ -91,7 +94,8 @@ export function registerFunctionsCommands(program: Command): void {
     .description('remove a function; secrets that name it fail their next rotation until given another')
     .argument('<name>')
     .option(...dataDirOption)
-    .action(async (name: string, options: { dataDir?: string }) => {
+    .option(...databaseOption)
+    .action(async (name: string, options: { dataDir?: string; database?: string }) => {
       await withLocalDataDir(options, async (dir) => (await registryOf(dir)).remove(name));
       process.stdout.write(`Deleted ${name}\n`);
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption, withLocalDataDir as withDataDir } from './local-data-dir.js';
+import { databaseOption, dataDirOption, withLocalDataDir as withDataDir } from './local-data-dir.js';
 import { printTable, type OutputFormat } from './output.js';
 
 /**
@@ -14,8 +14,9 @@ export function registerKeysCommands(program: Command): void {
     .description('issue a new access key and print it once')
     .argument('<name>', 'a label for whom the key is for')
     .option(...dataDirOption)
+    .option(...databaseOption)
     .option('--write-profile', 'also write it to <data-dir>/credentials as profile rotor')
-    .action(async (name: string, options: { dataDir?: string; writeProfile?: boolean }, command: Command) => {
+    .action(async (name: string, options: { dataDir?: string; database?: string; writeProfile?: boolean }, command: Command) => {
       const output = command.optsWithGlobals().output as OutputFormat;
       await withDataDir(options, async (dir) => {
         const key = await dir.accessKeys.issue({ name });
@@ -33,7 +34,8 @@ export function registerKeysCommands(program: Command): void {
     .command('list')
     .description('list access keys and their status')
     .option(...dataDirOption)
-    .action(async (options: { dataDir?: string }, command: Command) => {
+    .option(...databaseOption)
+    .action(async (options: { dataDir?: string; database?: string }, command: Command) => {
       const output = command.optsWithGlobals().output as OutputFormat;
       await withDataDir(options, async (dir) => {
         const rows = (await dir.accessKeys.list()).map((key) => ({
@@ -52,7 +54,8 @@ export function registerKeysCommands(program: Command): void {
     .description('revoke an access key; it stops working at once')
     .argument('<access-key-id>')
     .option(...dataDirOption)
-    .action(async (accessKeyId: string, options: { dataDir?: string }) => {
+    .option(...databaseOption)
+    .action(async (accessKeyId: string, options: { dataDir?: string; database?: string }) => {
       await withDataDir(options, (dir) => dir.accessKeys.revoke(accessKeyId));
       process.stdout.write(`Revoked ${accessKeyId}\n`);
     });

@@ -9,8 +9,10 @@ export const dataDirOption = ['--data-dir <dir>', 'data directory (ROTOR_DATA_DI
  * these need the root key, which never crosses the network, so they run on the server's
  * machine. SQLite lets them work beside a running server.
  */
-export async function withLocalDataDir<T>(options: { dataDir?: string }, work: (dir: DataDir) => Promise<T>): Promise<T> {
-  const config = loadConfig({ flags: { dataDir: options.dataDir, logLevel: 'silent' } });
+export const databaseOption = ['--database <url>', 'postgres:// URL of a shared store (ROTOR_DATABASE_URL)'] as const;
+
+export async function withLocalDataDir<T>(options: { dataDir?: string; database?: string }, work: (dir: DataDir) => Promise<T>): Promise<T> {
+  const config = loadConfig({ flags: { dataDir: options.dataDir, database: options.database, logLevel: 'silent' } });
   // Loaded on use: the data directory brings in SQLite, which client commands never need.
   const { openDataDir } = await import('../data-dir.js');
   const dir = await openDataDir(config, systemClock);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEventsCommand } from './events-command.js';
 import { registerFunctionsCommands } from './functions-command.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { registerPasswordCommand } from './password-command.js';
 import { registerRotationCommands } from './rotation-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
@@ -20,6 +21,7 @@ const program = new Command('rotor')
 
 registerServeCommand(program);
 registerKeysCommands(program);
+registerMigrateCommand(program);
 registerFunctionsCommands(program);
 registerSecretCommands(program);
 registerPasswordCommand(program);

@@ -15,6 +15,7 @@ export function registerServeCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory (ROTOR_DATA_DIR, default ./.rotor)')
     .option('--region <region>', 'AWS region this server answers as (ROTOR_REGION, default us-east-1)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (ROTOR_LOG_LEVEL, default info)')
+    .option('--database <url>', 'postgres:// URL to share one database between replicas (ROTOR_DATABASE_URL)')
     .option('--config <file>', 'JSON config file (ROTOR_CONFIG, default <data-dir>/rotor.json if present)')
     .action(async (options: Record<string, string | undefined>) => {
       const config = loadConfig({
@@ -25,6 +26,7 @@ export function registerServeCommand(program: Command): void {
           dataDir: options.dataDir,
           region: options.region,
           logLevel: options.logLevel,
+          database: options.database,
         },
       });
       // Loaded here, not at the top: client commands should not pay for the server's modules.
@@ -39,7 +41,9 @@ export function registerServeCommand(program: Command): void {
       const aws = `${env} aws --profile rotor --endpoint-url ${rotor.url} secretsmanager`;
       const lines = [
         `Rotor listening on ${rotor.url}`,
-        `  data directory  ${dataDir.path} (SQLite, WAL, synchronous=FULL)`,
+        dataDir.backend === 'sqlite'
+          ? `  data directory  ${dataDir.path} (SQLite, WAL, synchronous=FULL)`
+          : `  data directory  ${dataDir.path} (root key, credentials); secrets in PostgreSQL`,
         `  region/account  ${dataDir.installation.region} / ${dataDir.installation.accountId}`,
         `  root key        ${dataDir.rootKey.origin === 'environment' ? 'from ROTOR_ROOT_KEY' : `${dataDir.rootKey.path} (mode 0600)${dataDir.rootKey.origin === 'created' ? ', created now' : ''}`}`,
         dataDir.createdAdminKey

@@ -34,6 +34,11 @@ export const configSchema = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-1')
     .default('us-east-1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A `postgres://` URL selects the PostgreSQL store (several replicas); absent, SQLite in the data directory. */
+  database: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   webhooks: z.array(webhookSchema).default([]),
 });
 
@@ -49,6 +54,7 @@ const environmentNames: Record<Exclude<keyof RotorConfig, 'webhooks'>, string> =
   dataDir: 'ROTOR_DATA_DIR',
   region: 'ROTOR_REGION',
   logLevel: 'ROTOR_LOG_LEVEL',
+  database: 'ROTOR_DATABASE_URL',
 };
 
 function definedOnly(layer: ConfigLayer): ConfigLayer {

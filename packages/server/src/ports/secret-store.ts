@@ -9,8 +9,10 @@ import type { RotationQueries, RotationRecords, StoredRotationConfig } from './r
  * Reads outside a transaction see committed data only. Every write happens inside
  * `transaction`, which is serialisable with respect to other writers of the same store
  * and durable once it resolves (SQLite: WAL + synchronous=FULL). A transaction body does
- * store work only — no network calls, no nested `transaction` — because the adapter may
- * run several bodies inside one database commit (group commit).
+ * store work only — no network calls, no nested `transaction`, no reads outside `tx` —
+ * because the adapter may run several bodies inside one database commit (SQLite's group
+ * commit), and may run a body again from the start after a serialization failure or a
+ * unique-key race with another replica (PostgreSQL): bodies must be safe to rerun.
  *
  * Times are milliseconds since the epoch.
  */

@@ -45,6 +45,11 @@ export function createRotateSecret(deps: SecretServiceDeps & { functions: Pick<F
     if (input.RotationRules !== undefined) {
       parseRotationRules(input.RotationRules, { timeZone: extensions.timeZone, spread: extensions.spread });
     }
+    // The function is looked up before the transaction: a transaction body touches its own
+    // connection only (it may be rerun, and must not wait for a second pooled connection).
+    const found = await requireSecret(store, installation, input.SecretId, clock.now());
+    const checkedArn = input.RotationLambdaARN ?? (await store.getRotationConfig(found.arn))?.functionArn;
+    const functionExists = checkedArn !== undefined && checkedArn !== '' && (await functions.findFunctionByArn(checkedArn)) !== undefined;
     const output = await store.transaction(async (tx) => {
       const now = clock.now();
       const secret = await requireSecret(tx, installation, input.SecretId, now);
@@ -57,7 +62,10 @@ export function createRotateSecret(deps: SecretServiceDeps & { functions: Pick<F
       if (functionArn === undefined || functionArn === '') {
         throw new AppError('INVALID_REQUEST', 'No Lambda rotation function ARN is associated with this secret.');
       }
-      if (!(await functions.findFunctionByArn(functionArn))) throw new AppError('ACCESS_DENIED', cannotInvokeMessage);
+      if (functionArn !== checkedArn) {
+        throw new AppError('INVALID_REQUEST', 'The rotation configuration changed while this call ran; retry it.');
+      }
+      if (!functionExists) throw new AppError('ACCESS_DENIED', cannotInvokeMessage);
       const rules = input.RotationRules ?? existing?.rules ?? {};
       const config: StoredRotationConfig = {
         enabled: true,

@@ -28,11 +28,13 @@ export function createStartScheduledRotation(deps: SecretServiceDeps) {
   return async function startScheduledRotation(arn: string): Promise<ScheduledStart> {
     return store.transaction(async (tx) => {
       const now = clock.now();
+      // The secret first: reading it inside a transaction locks it (PostgreSQL), so two
+      // replicas that both saw it due start it one after the other, and the second skips.
+      const secret = await tx.findSecretByArn(arn);
+      if (!secret) return 'skipped';
       const config = await tx.getRotationConfig(arn);
       if (!config?.enabled || config.nextRotationAt === undefined || config.nextRotationAt > now) return 'skipped';
       if (await tx.getActiveRotation(arn)) return 'skipped';
-      const secret = await tx.findSecretByArn(arn);
-      if (!secret) return 'skipped';
       if (secret.deletedAt !== undefined) {
         await moveScheduleOn(tx, arn, now);
         return 'skipped';

@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredRotation, StoredRotationConfig } from '../../ports/rotation-store.js';
 import type { SecretStore, StoredSecret } from '../../ports/secret-store.js';
+import { openTestPostgresStore } from '../../../test/support/postgres.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /**
  * Rotation state contract: leases, fencing epochs and the due-time queries the engine
  * relies on, run against every dialect like the secret store contract.
  */
-const dialects = [
+const dialects: { name: string; open(): Promise<{ store: SecretStore; cleanup(): Promise<void> }> }[] = [
   {
     name: 'sqlite',
-    open() {
+    async open() {
       const dir = mkdtempSync(join(tmpdir(), 'rotor-rotation-store-'));
       const store = createSqliteStore({ path: join(dir, 'rotor.db') });
       return {
@@ -24,6 +25,10 @@ const dialects = [
         },
       };
     },
+  },
+  {
+    name: 'postgres',
+    open: openTestPostgresStore,
   },
 ];
 
@@ -91,8 +96,8 @@ for (const dialect of dialects) {
     let store: SecretStore;
     let cleanup: () => Promise<void>;
 
-    beforeEach(() => {
-      ({ store, cleanup } = dialect.open());
+    beforeEach(async () => {
+      ({ store, cleanup } = await dialect.open());
     });
     afterEach(async () => cleanup());
 

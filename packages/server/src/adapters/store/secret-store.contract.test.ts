@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretStore, StoredSecret } from '../../ports/secret-store.js';
+import { openPostgresReplica, openTestPostgresStore } from '../../../test/support/postgres.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /**
  * The store contract, run against every dialect (Kysely's DIALECTS loop). SQLite runs
  * on a temp file, not in memory: in-memory databases hide locking and WAL behaviour.
+ * PostgreSQL runs each test in a fresh schema, dropped afterwards (test/support/postgres.ts).
  */
 interface Dialect {
   readonly name: string;
@@ -17,6 +19,7 @@ interface Dialect {
 }
 
 const paths = new WeakMap<SecretStore, string>();
+const schemas = new WeakMap<SecretStore, string>();
 
 const dialects: Dialect[] = [
   {
@@ -36,6 +39,17 @@ const dialects: Dialect[] = [
     async reopen(store) {
       const second = createSqliteStore({ path: paths.get(store)! });
       return { store: second, cleanup: () => second.close() };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const opened = await openTestPostgresStore();
+      schemas.set(opened.store, opened.schema);
+      return opened;
+    },
+    async reopen(store) {
+      return openPostgresReplica(schemas.get(store)!);
     },
   },
 ];
