@@ -10,10 +10,11 @@ import getSecretValue from './get-secret-value.mjs'
 import rotationThroughput from './rotation-throughput.mjs'
 import schedulerLateness from './scheduler-lateness.mjs'
 import idleCpu from './idle-cpu.mjs'
+import postgres from './postgres.mjs'
 import { closeAll, installCleanupHandlers, wasInterrupted } from './lib/cleanup.mjs'
 import { describeMachine, sampleBusyPercent } from './lib/machine.mjs'
 
-const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu]
+const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu, postgres]
 
 function usage() {
   return [

@@ -128,22 +128,31 @@ export async function assertRotorBuilt() {
  * Rotor: `serve --port 0 --data-dir <fresh dir>`; ready when it prints
  * `Rotor listening on http://127.0.0.1:<port>`. Credentials come from the files it writes on
  * first start: `<data-dir>/credentials` ([rotor]) and `<data-dir>/config` ([profile rotor]).
- * @param {{ dataDir?: string }} [options]  `dataDir`: an existing (seeded) data directory
- *   instead of a fresh one; it must already be registered with makeTempDir by the caller.
+ * @param {{ dataDir?: string, database?: string, env?: Record<string, string>, name?: string,
+ *           credentials?: { accessKeyId: string, secretAccessKey: string } }} [options]
+ *   `dataDir`: an existing (seeded) data directory instead of a fresh one; it must already be
+ *   registered with makeTempDir by the caller. `database`: a PostgreSQL URL (`--database`), for
+ *   replicas; `env`: extra environment (ROTOR_ROOT_KEY, shared by replicas). `credentials`: for a
+ *   replica that joins a database whose admin key another replica created (only the first writes
+ *   the `credentials` file).
  * @returns {Promise<Server & { pid: number, dataDir: string }>}
  */
 export async function startRotor(options = {}) {
   await assertRotorBuilt()
   const dataDir = options.dataDir ?? await makeTempDir('rotor-bench-')
-  const proc = spawnServer(process.execPath, [ROTOR_MAIN, 'serve', '--port', '0', '--data-dir', dataDir])
+  const args = [ROTOR_MAIN, 'serve', '--port', '0', '--data-dir', dataDir]
+  if (options.database) args.push('--database', options.database)
+  const proc = spawnServer(process.execPath, args, options.env ? { env: { ...process.env, ...options.env } } : {})
   const [, url] = await waitForLine(proc, /Rotor listening on (http:\/\/[^\s/]+)\/?\r?\n/, 'Rotor')
-  const credentials = parseIni(await readFile(join(dataDir, 'credentials'), 'utf8')).rotor
+  const credentials = options.credentials
+    ? { aws_access_key_id: options.credentials.accessKeyId, aws_secret_access_key: options.credentials.secretAccessKey }
+    : parseIni(await readFile(join(dataDir, 'credentials'), 'utf8')).rotor
   const config = parseIni(await readFile(join(dataDir, 'config'), 'utf8'))['profile rotor']
   if (!credentials?.aws_access_key_id || !credentials?.aws_secret_access_key) {
     throw new Error(`Rotor wrote no [rotor] access key to ${join(dataDir, 'credentials')}`)
   }
   return {
-    name: 'rotor',
+    name: options.name ?? 'rotor',
     url,
     credentials: { accessKeyId: credentials.aws_access_key_id, secretAccessKey: credentials.aws_secret_access_key },
     region: config?.region ?? 'us-east-1',
@@ -153,10 +162,15 @@ export async function startRotor(options = {}) {
   }
 }
 
-/** Runs the Rotor CLI (`node dist/cli/main.js ...args`) and resolves with its stdout. */
-export function runRotorCli(args) {
+/**
+ * Runs the Rotor CLI (`node dist/cli/main.js ...args`) and resolves with its stdout.
+ * @param {string[]} args
+ * @param {{ env?: Record<string, string> }} [options]  extra environment (ROTOR_ROOT_KEY)
+ */
+export function runRotorCli(args, options = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROTOR_MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = options.env ? { ...process.env, ...options.env } : process.env
+    const child = spawn(process.execPath, [ROTOR_MAIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     trackChild(child)
     let stdout = ''
     let stderr = ''

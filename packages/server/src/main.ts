@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { openChangeNotifier } from './adapters/change-notifier/index.js';
 import { lockDataDir } from './adapters/data-dir-lock.js';
 import { createFunctionResolver, type StoredDefinition } from './adapters/functions/index.js';
 import { signRotationCall } from './adapters/functions/url-invoker.js';
@@ -85,7 +86,16 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     await dataDir.close();
     throw error;
   }
-  const { store } = dataDir;
+  // Commits of every replica wake the event stream and (schedules moved earlier) the scheduler.
+  let opened: Awaited<ReturnType<typeof openChangeNotifier<DataDir['store']>>>;
+  try {
+    opened = await openChangeNotifier({ store: dataDir.store, database: config.database, logger: logger.child({ component: 'change-notifier' }) });
+  } catch (error) {
+    await dataDir.close();
+    unlock();
+    throw error;
+  }
+  const { notifier, store } = opened;
   const deps: SecretServiceDeps = { store, cipher: dataDir.cipher, clock, installation: dataDir.installation };
   let url = '';
 
@@ -145,7 +155,10 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
   const lookupKey = (accessKeyId: string) => dataDir.accessKeys.activeSecret(accessKeyId);
   const verify = createSigV4Verifier({ region: config.region, service: 'secretsmanager', clock, lookupKey });
   // Rotor's own API and event stream; webhooks follow the same durable event log.
-  const events = createRotationEventStream({ events: store, logger: logger.child({ component: 'event-stream' }) });
+  const events = createRotationEventStream({ events: store, changes: notifier, logger: logger.child({ component: 'event-stream' }) });
+  const stopScheduleWakes = notifier.subscribe((kind) => {
+    if (kind === 'rotation-schedules') scheduler.wake();
+  });
   const webhooks = createWebhookDelivery({
     targets: config.webhooks,
     events: store,
@@ -199,6 +212,8 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
       await webhooks.stop();
       await scheduler.stop();
       await worker.stop();
+      stopScheduleWakes();
+      await notifier.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

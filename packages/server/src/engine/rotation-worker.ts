@@ -179,6 +179,9 @@ export function createRotationWorker(deps: RotationWorkerDeps) {
       signal.wake();
       await loopDone;
       await Promise.allSettled([...inFlight]);
+      // Rotations claimed but not finished (a retry waiting, say) are handed back at once, so
+      // another replica — or this one restarted — need not wait for the lease to expire.
+      await rotations.releaseLeasesOf(owner).catch(() => 0);
     },
     get inFlight(): number {
       return inFlight.size;

@@ -59,14 +59,17 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
         retryAfterMs: undefined,
       });
     }
+    // The fence before any other write: a 'fenced' answer still commits this transaction,
+    // so a worker that lost its lease must not have touched a label by then (it would pull
+    // AWSPENDING from under the run that replaced it, failing that run's next step).
+    if (!(await tx.updateRotation(rotation.id, rotation.epoch, { state: 'succeeded', finishedAt: now, updatedAt: now, nextAttemptAt: undefined, leaseOwner: undefined, leaseExpiresAt: undefined }))) {
+      return 'fenced';
+    }
     // AWS clears AWSPENDING once a rotation is done (moto's AWS-verified test sees it go
     // shortly after finishSecret; LocalStack's recordings show only AWSCURRENT): the
     // finished version keeps AWSCURRENT alone, a test-only version keeps nothing.
     if (labels.get(Stage.pending) === rotation.versionId) {
       await tx.setLabel(rotation.secretArn, Stage.pending, null);
-    }
-    if (!(await tx.updateRotation(rotation.id, rotation.epoch, { state: 'succeeded', finishedAt: now, updatedAt: now, nextAttemptAt: undefined, leaseOwner: undefined, leaseExpiresAt: undefined }))) {
-      return 'fenced';
     }
     await record(tx, rotation, name, now, 'step-succeeded');
     const config = await tx.getRotationConfig(rotation.secretArn);

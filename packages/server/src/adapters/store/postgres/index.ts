@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { statementName } from './statements.js';
 import type { AccessKeyStore, StoredAccessKey } from '../../../ports/access-key-store.js';
 import type { AuditRecord } from '../../../ports/audit-sink.js';
 import type { FunctionStore } from '../../../ports/function-store.js';
@@ -114,7 +115,7 @@ function createTransaction(client: Queryable): SecretStoreTransaction {
       if (fields.length === 0) return;
       const assignments = fields.map((field, i) => `${secretColumns[field].column} = $${i + 2}::${secretColumns[field].cast}`);
       const update: Sql<never> = {
-        name: `update-secret-${fields.join('-')}`,
+        name: statementName('update-secret', fields),
         text: `UPDATE secrets SET ${assignments.join(', ')} WHERE arn = $1`,
         values: [arn, ...fields.map((field) => (field === 'tags' ? jsonParam(patch.tags) : (patch[field] ?? null)))],
       };

@@ -143,6 +143,22 @@ describe('postgres store', () => {
     expect(Buffer.isBuffer(stored?.wrappedKey)).toBe(true);
   });
 
+  it('refuses a NUL character in a description or a tag as INVALID_PARAMETER, and stores one in a rotation message as U+FFFD', async () => {
+    await expect(store.transaction((tx) => tx.insertSecret(secret('nul-description', { description: 'a\u0000b' })))).rejects.toMatchObject({
+      name: 'AppError',
+      code: 'INVALID_PARAMETER',
+    });
+    await expect(store.transaction((tx) => tx.insertSecret(secret('nul-tag', { tags: [{ Key: 'k', Value: 'a\u0000b' }] })))).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER',
+    });
+    expect(await store.findSecretByName('nul-description')).toBeUndefined();
+    const id = await store.transaction((tx) =>
+      tx.appendRotationEvent({ at: 1, kind: 'failed', secretArn: arnOf('nul-event'), secretName: 'nul-event', message: 'provider said a\u0000b' }),
+    );
+    const [event] = (await store.listRotationEvents(id - 1, 1)).filter((e) => e.id === id);
+    expect(event?.message).toBe('provider said a\uFFFDb');
+  });
+
   it('serialises transactions of two replicas on one secret: no label move is lost', async () => {
     const s = secret('labels-race');
     await store.transaction((tx) => tx.insertSecret(s));

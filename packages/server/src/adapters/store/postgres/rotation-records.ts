@@ -1,4 +1,5 @@
 import type { FunctionStore } from '../../../ports/function-store.js';
+import { statementName } from './statements.js';
 import type { RotationPatch, RotationQueries, RotationRecords } from '../../../ports/rotation-store.js';
 import {
   rotationColumns,
@@ -9,6 +10,7 @@ import {
   toRotationConfig,
   toRotationEvent,
 } from './rotation-rows.js';
+import { storableMessage } from './rows.js';
 import * as sql from './rotation-statements.js';
 import { all, first, run, type Queryable, type Sql } from './statements.js';
 
@@ -50,9 +52,9 @@ export function createRotationRecords(db: Queryable): RotationRecords {
       // claim holds the row lock until it commits; READ COMMITTED then re-checks this WHERE
       // against the claimed row, so the old epoch no longer matches.
       const update: Sql<never> = {
-        name: `update-rotation-${fields.join('-')}`,
+        name: statementName('update-rotation', fields),
         text: `UPDATE rotations SET ${assignments.join(', ')} WHERE id = $1 AND epoch = $2 AND state IN ('running', 'retrying')`,
-        values: [id, epoch, ...fields.map((field) => patch[field] ?? null)],
+        values: [id, epoch, ...fields.map((field) => (field === 'lastError' ? storableMessage(patch.lastError ?? null) : (patch[field] ?? null)))],
       };
       return (await run(db, update)) === 1;
     },
@@ -71,7 +73,7 @@ export function createRotationRecords(db: Queryable): RotationRecords {
           event.versionId ?? null,
           event.step ?? null,
           event.attempt ?? null,
-          event.message ?? null,
+          storableMessage(event.message ?? null),
         ),
       );
       if (!row) throw new Error('rotation event insert returned no id');

@@ -8,7 +8,7 @@ import type {
   StoredRotation,
   StoredRotationConfig,
 } from '../../../ports/rotation-store.js';
-import { jsonParam, orNull, orUndefined } from './rows.js';
+import { jsonParam, orNull, orUndefined, storableMessage } from './rows.js';
 
 /**
  * Row shapes of the rotation tables and their mapping to the port's records. Unlike
@@ -138,7 +138,7 @@ export function rotationValues(rotation: StoredRotation): unknown[] {
     rotation.step,
     rotation.attempt,
     orNull(rotation.nextAttemptAt),
-    orNull(rotation.lastError),
+    storableMessage(orNull(rotation.lastError)),
     orNull(rotation.leaseOwner),
     orNull(rotation.leaseExpiresAt),
     rotation.epoch,

@@ -62,6 +62,12 @@ export interface AccessKeyRow {
 export const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
 export const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
+/**
+ * Diagnostic text (a step's error, an event message) comes from rotation functions and
+ * providers; a NUL in it must not make the progress write fail, so it is stored as U+FFFD.
+ */
+export const storableMessage = (text: string | null): string | null => (text === null ? null : text.replaceAll('\u0000', '\uFFFD'));
+
 /** A JSONB parameter: `pg` would send a JS array as a PostgreSQL array literal, so JSON is sent as text. */
 export const jsonParam = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
+import { AppError } from '../../../domain/errors.js';
 import type { AccessKeyRow, SecretRow, VersionRow } from './rows.js';
 
 /**
@@ -23,17 +25,49 @@ export function statement<Args extends unknown[], Row = never>(name: string, tex
   return (...values) => ({ name, text, values });
 }
 
+/**
+ * PostgreSQL's text and JSONB cannot hold U+0000, which the AWS API and SQLite accept in a
+ * Description, a tag or a KmsKeyId: 22021 (invalid byte sequence for UTF8: 0x00, a text
+ * parameter) and 22P05 (unsupported Unicode escape sequence, `\u0000` in JSONB). Such a
+ * request is the caller's to fix, so it gets INVALID_PARAMETER (400), not a 500.
+ */
+const nulCharacterCodes = new Set(['22021', '22P05']);
+
+async function query(db: Queryable, sql: Sql<unknown>): Promise<{ rows: unknown[]; rowCount: number | null }> {
+  try {
+    return await db.query(sql);
+  } catch (error) {
+    if (nulCharacterCodes.has((error as { code?: unknown }).code as string)) {
+      throw new AppError('INVALID_PARAMETER', 'A text parameter contains the NUL character (U+0000), which the PostgreSQL store cannot hold.', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 export async function all<Row>(db: Queryable, sql: Sql<Row>): Promise<Row[]> {
-  return (await db.query(sql)).rows as Row[];
+  return (await query(db, sql)).rows as Row[];
 }
 
 export async function first<Row>(db: Queryable, sql: Sql<Row>): Promise<Row | undefined> {
-  return (await db.query(sql)).rows[0] as Row | undefined;
+  return (await query(db, sql)).rows[0] as Row | undefined;
 }
 
 /** Runs a write; resolves to the number of rows it touched. */
 export async function run(db: Queryable, sql: Sql<unknown>): Promise<number> {
-  return (await db.query(sql)).rowCount ?? 0;
+  return (await query(db, sql)).rowCount ?? 0;
+}
+
+/**
+ * A prepared-statement name for a patch of `fields`. PostgreSQL cuts names at 63 bytes, and
+ * two patches whose names agree on the first 63 would then share one prepared statement:
+ * long names end in a hash of the whole field list instead.
+ */
+export function statementName(prefix: string, fields: readonly string[]): string {
+  const full = `${prefix}-${fields.join('-')}`;
+  if (full.length <= 63) return full;
+  return `${prefix}-${createHash('sha256').update(full).digest('hex').slice(0, 24)}`;
 }
 
 /*
