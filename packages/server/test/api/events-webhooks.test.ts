@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startRotor, type RunningRotor } from '../../src/main.js';
-import { readCredentials, sdkClient, silentLogger, tempDir, type Credentials } from '../support/rotor-server.js';
+import { readCredentials, sdkClient, silentLogger, tempDir, testStoreFlags, type Credentials } from '../support/rotor-server.js';
 import { api, openEventStream, secretPath, until, type ApiTarget } from './helpers.js';
 
 /**
@@ -69,7 +69,7 @@ beforeAll(async () => {
     configFile,
     JSON.stringify({ webhooks: [{ url: allHook.url, secret: webhookSecret }, { url: pickyHook.url, events: ['succeeded', 'rolled-back'] }] }),
   );
-  const config = loadConfig({ configFile, flags: { port: 0, dataDir, logLevel: 'silent' }, env: { ROTOR_WEBHOOK_SECRET_2: pickySecret } });
+  const config = loadConfig({ configFile, flags: { port: 0, dataDir, logLevel: 'silent', ...(await testStoreFlags(dataDir)) }, env: { ROTOR_WEBHOOK_SECRET_2: pickySecret } });
   rotor = await startRotor(config, { logger: silentLogger });
   target = { url: rotor.url, credentials: readCredentials(dataDir) };
   randomArn = (await rotor.functions.create({ name: 'events-random', builtin: 'random', config: {} })).FunctionArn;
@@ -89,7 +89,7 @@ async function createAndRotate(): Promise<{ name: string; arn: string; versionId
     const rotated = await client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn }));
     await until(
       () => client.send(new DescribeSecretCommand({ SecretId: name })),
-      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.includes('AWSCURRENT') === true,
+      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT',
     );
     return { name, arn: created.ARN!, versionId: rotated.VersionId! };
   } finally {

@@ -11,10 +11,10 @@ import type { SecretServiceDeps } from '../../src/services/context.js';
 import { createCreateSecret } from '../../src/services/create-secret.js';
 import { createPutSecretValue } from '../../src/services/put-secret-value.js';
 import { createRollbackSecret } from '../../src/services/rollback-secret.js';
-import { silentLogger, tempDir } from '../support/rotor-server.js';
+import { silentLogger, tempDir, testStoreFlags } from '../support/rotor-server.js';
 
 /**
- * Rollback with a rotator that has a compensate step, against the real SQLite store: the
+ * Rollback with a rotator that has a compensate step, against the real store: the
  * step runs before AWSCURRENT moves, sees the documented event, and a failing step
  * moves nothing.
  */
@@ -48,7 +48,7 @@ const compensating: Rotator<unknown> = {
 
 beforeAll(async () => {
   dir = tempDir('rotor-compensate-');
-  dataDir = await openDataDir(loadConfig({ flags: { dataDir: dir, logLevel: 'silent' }, env: {} }), systemClock, {});
+  dataDir = await openDataDir(loadConfig({ flags: { dataDir: dir, logLevel: 'silent', ...(await testStoreFlags(dir)) }, env: {} }), systemClock, {});
   deps = { store: dataDir.store, cipher: dataDir.cipher, clock: systemClock, installation: dataDir.installation };
 });
 afterAll(async () => {

@@ -49,7 +49,7 @@ describe('RotateSecret with the built-in random function', () => {
     expect(rotated.VersionId).toBeDefined();
     const described = await until(
       () => describeSecret(name),
-      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.includes('AWSCURRENT') === true,
+      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT',
     );
     expect(described.VersionIdsToStages).toEqual({ [firstVersion]: ['AWSPREVIOUS'], [rotated.VersionId!]: ['AWSCURRENT'] });
     expect(described.RotationEnabled).toBe(true);
@@ -65,16 +65,16 @@ describe('RotateSecret with the built-in random function', () => {
   it('rotates again with the stored configuration when called with the SecretId alone', async () => {
     const { name } = await createSecret();
     const first = await rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn }));
-    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[first.VersionId!]?.[0] === 'AWSCURRENT');
+    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[first.VersionId!]?.join() === 'AWSCURRENT');
     const second = await rotor.client.send(new RotateSecretCommand({ SecretId: name }));
-    const described = await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[second.VersionId!]?.[0] === 'AWSCURRENT');
+    const described = await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[second.VersionId!]?.join() === 'AWSCURRENT');
     expect(described.VersionIdsToStages).toEqual({ [first.VersionId!]: ['AWSPREVIOUS'], [second.VersionId!]: ['AWSCURRENT'] });
   });
 
   it('rotates one field of a JSON secret and keeps the others', async () => {
     const { name } = await createSecret(JSON.stringify({ username: 'app', password: 'old' }));
     const rotated = await rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: failingArn }));
-    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.[0] === 'AWSCURRENT');
+    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT');
     const value = JSON.parse((await rotor.client.send(new GetSecretValueCommand({ SecretId: name }))).SecretString!) as Record<string, string>;
     expect(value.username).toBe('app');
     expect(value.password).toHaveLength(32);
@@ -108,7 +108,7 @@ describe('RotateSecret idempotency', () => {
     // Either the retry arrived while the rotation ran (same answer) or after it finished (the token is a version now).
     if (second instanceof Error) expect(second.name).toBe('ResourceExistsException');
     else expect(second.VersionId).toBe(token);
-    const described = await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[token]?.[0] === 'AWSCURRENT');
+    const described = await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[token]?.join() === 'AWSCURRENT');
     expect(described.VersionIdsToStages).toEqual({ [firstVersion]: ['AWSPREVIOUS'], [token]: ['AWSCURRENT'] });
     const runs = await rotor.rotor.dataDir.store.listRotations(described.ARN!, 10);
     expect(runs).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('RotateSecret errors (reference §5.1)', () => {
     ).rejects.toMatchObject({ name: 'InvalidRequestException' });
     await rotor.client.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending }));
     const rotated = await rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn }));
-    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.[0] === 'AWSCURRENT');
+    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT');
   });
 
   it('validates RotationRules with AWS messages', async () => {
@@ -185,7 +185,7 @@ describe('CancelRotateSecret', () => {
     const rotated = await rotor.client.send(
       new RotateSecretCommand({ SecretId: name, RotationLambdaARN: randomArn, RotationRules: { AutomaticallyAfterDays: 3 } }),
     );
-    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.[0] === 'AWSCURRENT');
+    await until(() => describeSecret(name), (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT');
     const cancelled = await rotor.client.send(new CancelRotateSecretCommand({ SecretId: name }));
     expect(cancelled.VersionId).toBeUndefined();
     const described = await describeSecret(name);

@@ -105,7 +105,7 @@ describe('an HTTP function', () => {
     const rotated = await rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: created.FunctionArn }));
     const described = await until(
       () => rotor.client.send(new DescribeSecretCommand({ SecretId: name })),
-      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.[0] === 'AWSCURRENT',
+      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT',
     );
     expect(described.VersionIdsToStages).toEqual({ [first.VersionId!]: ['AWSPREVIOUS'], [rotated.VersionId!]: ['AWSCURRENT'] });
     expect(received.map((call) => call.step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
@@ -148,7 +148,7 @@ export async function handler(event) {
     const rotated = await rotor.client.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn.FunctionArn }));
     await until(
       () => rotor.client.send(new DescribeSecretCommand({ SecretId: name })),
-      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.[0] === 'AWSCURRENT',
+      (d) => d.VersionIdsToStages?.[rotated.VersionId!]?.join() === 'AWSCURRENT',
       { timeoutMs: 30_000 },
     );
     const value = await rotor.client.send(new GetSecretValueCommand({ SecretId: name }));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cliEntry, type RotorProcess } from './rotor-server.js';
+import { cliEntry, testStoreFlags, type RotorProcess } from './rotor-server.js';
 
 /**
  * `rotor serve` runs that `spawnRotor` does not cover: a chosen log level, and starts that
@@ -12,13 +12,16 @@ export interface ServeOptions {
   readonly port?: number;
 }
 
-function serveArgs(dataDir: string, options: ServeOptions): string[] {
-  return [cliEntry, 'serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--log-level', options.logLevel ?? 'warn'];
+/** On PostgreSQL (`ROTOR_TEST_BACKEND=postgres`) with the data directory's database, as `spawnRotor`. */
+async function serveArgs(dataDir: string, options: ServeOptions): Promise<string[]> {
+  const { database } = await testStoreFlags(dataDir);
+  const args = [cliEntry, 'serve', '--port', String(options.port ?? 0), '--data-dir', dataDir, '--log-level', options.logLevel ?? 'warn'];
+  return database === undefined ? args : [...args, '--database', database];
 }
 
 /** Like `spawnRotor`, with a chosen log level; resolves once the banner names the URL. */
-export function spawnServe(dataDir: string, options: ServeOptions = {}): Promise<RotorProcess> {
-  const child = spawn(process.execPath, serveArgs(dataDir, options), {
+export async function spawnServe(dataDir: string, options: ServeOptions = {}): Promise<RotorProcess> {
+  const child = spawn(process.execPath, await serveArgs(dataDir, options), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,8 +56,8 @@ export interface FailedStart {
  * Starts `rotor serve` and waits for it to exit on its own. Rejects if it prints the
  * listening banner instead (then it is killed): the start was supposed to fail.
  */
-export function serveExpectingExit(dataDir: string, options: ServeOptions = {}, timeoutMs = 20_000): Promise<FailedStart> {
-  const child = spawn(process.execPath, serveArgs(dataDir, options), {
+export async function serveExpectingExit(dataDir: string, options: ServeOptions = {}, timeoutMs = 20_000): Promise<FailedStart> {
+  const child = spawn(process.execPath, await serveArgs(dataDir, options), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

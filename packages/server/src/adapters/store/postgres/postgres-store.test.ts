@@ -153,7 +153,17 @@ describe('postgres store', () => {
     });
     expect(await store.findSecretByName('nul-description')).toBeUndefined();
     const id = await store.transaction((tx) =>
-      tx.appendRotationEvent({ at: 1, kind: 'failed', secretArn: arnOf('nul-event'), secretName: 'nul-event', message: 'provider said a\u0000b' }),
+      tx.appendRotationEvent({
+        at: 1,
+        kind: 'failed',
+        secretArn: arnOf('nul-event'),
+        secretName: 'nul-event',
+        rotationId: undefined,
+        versionId: undefined,
+        step: undefined,
+        attempt: undefined,
+        message: 'provider said a\u0000b',
+      }),
     );
     const [event] = (await store.listRotationEvents(id - 1, 1)).filter((e) => e.id === id);
     expect(event?.message).toBe('provider said a\uFFFDb');
