@@ -112,6 +112,8 @@ for (const dialect of dialects) {
       await seed('a');
       const [claimed] = await store.claimRunnableRotations('worker-1', 100, 1_000, 10);
       expect(claimed).toMatchObject({ id: 'rot-a', leaseOwner: 'worker-1', leaseExpiresAt: 1_000, epoch: 1 });
+      // Leased, it is claimable again only when the lease runs out.
+      expect(await store.earliestRunnableAt()).toBe(1_000);
       expect(await store.claimRunnableRotations('worker-2', 200, 1_200, 10)).toEqual([]);
     });
 

@@ -117,9 +117,11 @@ export const earliestDue = statement<[], { at: number | null }>(
      AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.secret_arn = c.secret_arn AND r.${active})
    ORDER BY c.next_rotation_at LIMIT 1`,
 );
+// A leased rotation becomes claimable when its lease runs out, not at its attempt time:
+// without GREATEST a worker would poll every 25 ms while any rotation is leased anywhere.
 export const earliestRunnable = statement<[], { at: number | null }>(
   'earliest-runnable',
-  `SELECT min(next_attempt_at) AS at FROM rotations WHERE ${active}`,
+  `SELECT min(GREATEST(next_attempt_at, COALESCE(lease_expires_at, 0))) AS at FROM rotations WHERE ${active}`,
 );
 
 /*

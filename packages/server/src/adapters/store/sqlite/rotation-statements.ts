@@ -65,7 +65,11 @@ export function prepareRotationStatements(db: Database.Database) {
          AND NOT EXISTS (SELECT 1 FROM rotations r WHERE r.secret_arn = c.secret_arn AND r.${active})
        ORDER BY c.next_rotation_at LIMIT 1`,
     ),
-    earliestRunnable: db.prepare<[], { at: number | null }>(`SELECT min(next_attempt_at) AS at FROM rotations WHERE ${active}`),
+    // A leased rotation becomes claimable when its lease runs out, not at its attempt time:
+    // without the max() a worker would poll every 25 ms while any rotation is leased anywhere.
+    earliestRunnable: db.prepare<[], { at: number | null }>(
+      `SELECT min(max(next_attempt_at, coalesce(lease_expires_at, 0))) AS at FROM rotations WHERE ${active}`,
+    ),
     insertEvent: db.prepare(
       `INSERT INTO rotation_events (at, kind, secret_arn, secret_name, rotation_id, version_id, step, attempt, message)
        VALUES (@at, @kind, @secret_arn, @secret_name, @rotation_id, @version_id, @step, @attempt, @message)`,
