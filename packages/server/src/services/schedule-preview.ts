@@ -20,8 +20,9 @@ export const maxPreviewDates = 100;
 /**
  * `rotor schedule preview`: the next N rotation starts of a secret, from its stored
  * configuration, computed exactly as the scheduler computes them. The interval counts
- * from the stored anchor (last rotation, configuration or manual change); while a
- * rotation runs, from now, where its success will put the anchor.
+ * from the stored anchor (last rotation, configuration or manual change); while a full
+ * rotation runs, from now, where its success will put the anchor. A test-only run
+ * (RotateImmediately=false) moves no anchor, so it changes nothing here.
  */
 export function createSchedulePreview(deps: Pick<SecretServiceDeps, 'store' | 'clock' | 'installation'>) {
   const { store, clock, installation } = deps;
@@ -40,7 +41,7 @@ export function createSchedulePreview(deps: Pick<SecretServiceDeps, 'store' | 'c
     }
     const schedule = parseRotationRules(config.rules, { timeZone: config.timeZone, spread: config.spread });
     const latest = (await store.listRotations(secret.arn, 1))[0];
-    const rotating = latest?.state === 'running' || latest?.state === 'retrying';
+    const rotating = latest !== undefined && latest.mode === 'full' && (latest.state === 'running' || latest.state === 'retrying');
     const anchor = rotating ? now : config.anchorAt;
     const dates = previewRotationDates(schedule, { anchor, now, secretKey: secret.arn }, count);
     return {
