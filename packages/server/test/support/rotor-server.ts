@@ -1,8 +1,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.js';
 import { startRotor, type RunningRotor } from '../../src/main.js';
@@ -155,6 +156,14 @@ export async function spawnRotor(dataDir: string, extraEnv: NodeJS.ProcessEnv = 
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return awaitBanner(child);
+}
+
+/**
+ * Resolves once a spawned `rotor serve` prints "Rotor listening on <url>"; rejects if it
+ * exits first or is silent for 20 s. Keeps its output for the test to inspect.
+ */
+export function awaitBanner(child: ChildProcessByStdio<null, Readable, Readable>): Promise<RotorProcess> {
   let out = '';
   let err = '';
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cliEntry, testStoreFlags, type RotorProcess } from './rotor-server.js';
+import { awaitBanner, cliEntry, testStoreFlags, type RotorProcess } from './rotor-server.js';
 
 /**
  * `rotor serve` runs that `spawnRotor` does not cover: a chosen log level, and starts that
@@ -25,24 +25,7 @@ export async function spawnServe(dataDir: string, options: ServeOptions = {}): P
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`rotor did not start in 20 s: ${err}`)), 20_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /Rotor listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], stdout: () => out, stderr: () => err });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`rotor exited with ${code}: ${err}`));
-    });
-  });
+  return awaitBanner(child);
 }
 
 export interface FailedStart {
