@@ -6,12 +6,14 @@ import { lockDataDir } from './adapters/data-dir-lock.js';
 import { createFunctionResolver, type StoredDefinition } from './adapters/functions/index.js';
 import { signRotationCall } from './adapters/functions/url-invoker.js';
 import { builtinRotators } from './adapters/rotators/index.js';
+import { oauthAppOf } from './adapters/rotators/oauth/oauth-app.js';
 import type { RotorConfig } from './config/config.js';
 import { openDataDir, type DataDir } from './data-dir.js';
 import { defaultRetryPolicy } from './domain/retry-policy.js';
 import { createRotationEventStream } from './engine/event-stream.js';
 import { startPurgeSweeper } from './engine/purge-sweeper.js';
 import { createRotationScheduler } from './engine/rotation-scheduler.js';
+import { createRotationWaiter } from './engine/rotation-waiter.js';
 import { createRotationWorker } from './engine/rotation-worker.js';
 import { createWebhookDelivery } from './engine/webhooks.js';
 import { createRotorApi } from './http/api/index.js';
@@ -19,6 +21,7 @@ import { awsErrorType } from './http/aws-json/error-table.js';
 import { createAwsJsonHandler } from './http/aws-json/handler.js';
 import type { AwsJsonServices } from './http/aws-json/operations.js';
 import { createSigV4Verifier } from './http/aws-json/sigv4.js';
+import { createOAuthHandler } from './http/oauth/handler.js';
 import { createHttpServer } from './http/server.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
@@ -28,6 +31,8 @@ import type { SecretServiceDeps } from './services/context.js';
 import { createCreateSecret } from './services/create-secret.js';
 import { createDeleteSecret } from './services/delete-secret.js';
 import { createDescribeSecret } from './services/describe-secret.js';
+import { createEnsureFresh } from './services/ensure-fresh.js';
+import { createOAuthInstallations } from './services/oauth-installations.js';
 import { createGetSecretValue } from './services/get-secret-value.js';
 import { createListSecretVersionIds } from './services/list-secret-version-ids.js';
 import { createListSecrets } from './services/list-secrets.js';
@@ -37,7 +42,7 @@ import { createResourcePolicyService } from './services/resource-policy.js';
 import { createRotationProgress } from './services/record-rotation-progress.js';
 import { createRestoreSecret } from './services/restore-secret.js';
 import { createRotateSecret } from './services/rotate-secret.js';
-import { createRotationFunctions, type RotationFunctions } from './services/rotation-functions.js';
+import { createRotationFunctions, functionArn, type RotationFunctions } from './services/rotation-functions.js';
 import { createRotationSecretsApi } from './services/rotation-secrets-api.js';
 import { createSecretMaterial } from './services/secret-material.js';
 import { createStartScheduledRotation } from './services/start-scheduled-rotation.js';
@@ -168,10 +173,31 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     now: () => clock.now(),
     logger: logger.child({ component: 'webhooks' }),
   });
+  // OAuth: ensure-fresh joins or starts the one rotation of a secret and waits for it;
+  // installations arrive through the redirect flow or imports.
+  const waiter = createRotationWaiter({ getRotation: (id) => store.transaction((tx) => tx.getRotation(id)), events });
+  const ensureFresh = createEnsureFresh({
+    ...deps,
+    waitForRotation: (id, arn, timeoutMs) => waiter.wait(id, arn, timeoutMs),
+    onRotationStarted: () => worker.wake(),
+  });
+  const installations = createOAuthInstallations({
+    ...deps,
+    stateKey: await store.getOrCreateMeta('oauth-state-key', () => randomBytes(32)),
+    resolveApp: async (name) => {
+      const arn = functionArn(dataDir.installation, name);
+      const found = await functions.definition(arn);
+      if (found?.definition.kind !== 'builtin') return undefined;
+      return oauthAppOf({ name, arn, builtin: found.definition.builtin, config: found.definition.config });
+    },
+    onScheduleChanged: () => scheduler.wake(),
+  });
   const server = createHttpServer({
     awsJson: createAwsJsonHandler({ services: createAwsJsonServices(deps, rotationServices), verify, logger }),
     api: createRotorApi({
       secrets: deps,
+      ensureFresh,
+      installations,
       functions,
       builtins: builtinRotators,
       events,
@@ -179,6 +205,7 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
       onScheduleChanged: () => scheduler.wake(),
       logger,
     }),
+    oauth: createOAuthHandler({ installations, logger: logger.child({ component: 'oauth' }) }),
     // Unauthenticated, so it tells only what an operator's load balancer needs: whether the
     // database answers, which store this is, and how much rotation work this replica holds.
     health: async () => {

@@ -20,6 +20,10 @@ export const ErrorCodes = [
   'SERIALIZATION',
   'UNKNOWN_OPERATION',
   'NOT_SUPPORTED',
+  /** An OAuth chain can no longer be refreshed: only a new installation helps. */
+  'REAUTHORIZATION_REQUIRED',
+  /** A provider did not answer in time; the rotation goes on retrying in the background. */
+  'PROVIDER_UNAVAILABLE',
   'MISSING_AUTHENTICATION_TOKEN',
   'INCOMPLETE_SIGNATURE',
   'INVALID_SIGNATURE',

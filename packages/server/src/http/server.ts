@@ -6,6 +6,8 @@ export interface HttpServerDeps {
   readonly health: () => Promise<Record<string, unknown>>;
   /** Rotor's own REST API (`/v1/...`, http/api). */
   readonly api?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+  /** The OAuth install flow (`/oauth/{function}/install|callback`, http/oauth). */
+  readonly oauth?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -34,6 +36,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     if (deps.api && path.startsWith('/v1/')) {
       void deps.api(request, response).catch((error: unknown) => {
         deps.logger.error({ cause: error instanceof Error ? error.message : typeof error }, 'unhandled api failure');
+        if (!response.headersSent) sendJson(response, 500, { title: 'Internal error', status: 500 });
+        else response.destroy();
+      });
+      return;
+    }
+    if (deps.oauth && path.startsWith('/oauth/')) {
+      void deps.oauth(request, response).catch(() => {
         if (!response.headersSent) sendJson(response, 500, { title: 'Internal error', status: 500 });
         else response.destroy();
       });

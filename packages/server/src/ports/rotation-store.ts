@@ -21,6 +21,14 @@ export interface StoredRotationConfig {
   readonly nextRotationAt: number | undefined;
   /** What the interval counts from: the last rotation, configuration or manual change. */
   readonly anchorAt: number;
+  /**
+   * When the stored credential's own expiry asks for the next rotation (an OAuth token
+   * refreshed at half its lifetime, say), set by the rotator; the earlier of this and the
+   * rules wins.
+   */
+  readonly expiryDueAt?: number | undefined;
+  /** Set when only a person can help (`reauthorization-required`): nothing is scheduled until it clears. */
+  readonly attention?: string | undefined;
 }
 
 export type RotationTrigger = 'api' | 'schedule';
@@ -51,10 +59,16 @@ export interface StoredRotation {
   readonly finishedAt: number | undefined;
   /** When the schedule wanted this rotation to start (lateness = createdAt − dueAt). */
   readonly dueAt: number | undefined;
+  /**
+   * The rotator's write-ahead intent for this run, as JSON: what it is about to send to a
+   * provider, so a crash or a lost answer is recognisably ambiguous on the next attempt.
+   * Never secret material (hashes only).
+   */
+  readonly checkpoint?: string | undefined;
 }
 
 export type RotationPatch = Partial<
-  Pick<StoredRotation, 'state' | 'step' | 'attempt' | 'nextAttemptAt' | 'lastError' | 'updatedAt' | 'finishedAt' | 'leaseOwner' | 'leaseExpiresAt'>
+  Pick<StoredRotation, 'state' | 'step' | 'attempt' | 'nextAttemptAt' | 'lastError' | 'updatedAt' | 'finishedAt' | 'leaseOwner' | 'leaseExpiresAt' | 'checkpoint'>
 >;
 
 export type RotationEventKind =
@@ -65,7 +79,11 @@ export type RotationEventKind =
   | 'failed'
   | 'cancelled'
   | 'overdue'
-  | 'rolled-back';
+  | 'rolled-back'
+  /** A credential chain can no longer be refreshed: a new installation is needed (once per chain). */
+  | 'reauthorization-required'
+  /** The provider rejected the function's client credentials; installations are left alone. */
+  | 'function-misconfigured';
 
 export interface RotationEvent {
   readonly id: number;

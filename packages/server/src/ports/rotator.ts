@@ -25,6 +25,22 @@ export interface RotationSecretsApi {
   putPendingValue(secretId: string, versionId: string, value: SecretValue): Promise<void>;
   /** finishSecret: moves AWSCURRENT onto `versionId` (AWSPREVIOUS follows). No-op when already there. */
   makeCurrent(secretId: string, versionId: string): Promise<void>;
+  /** Rotor's clock (epoch ms), so a rotator's expiry arithmetic agrees with the scheduler's. */
+  now(): number;
+  /**
+   * The rotation's write-ahead checkpoint (StoredRotation.checkpoint): what the rotator is
+   * about to do outside Rotor, durable before it does it. JSON, never secret material.
+   */
+  readCheckpoint(secretId: string, versionId: string): Promise<Record<string, unknown> | undefined>;
+  writeCheckpoint(secretId: string, versionId: string, checkpoint: Record<string, unknown>): Promise<void>;
+  /**
+   * The stored credential expires: rotate again at `dueAt` (epoch ms; the rules may ask
+   * earlier). `attention` stops every schedule until a person acts (a new installation);
+   * undefined clears it.
+   */
+  setExpirySchedule(secretId: string, schedule: { readonly dueAt: number | undefined; readonly attention: string | undefined }): Promise<void>;
+  /** An event a person should see, once: a chain needing reauthorization, rejected client credentials. */
+  reportEvent(secretId: string, event: { readonly kind: 'reauthorization-required' | 'function-misconfigured'; readonly message: string; readonly versionId?: string }): Promise<void>;
 }
 
 export interface RotatorContext<Config> {

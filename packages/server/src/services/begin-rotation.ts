@@ -15,6 +15,8 @@ export interface BeginRotationInput {
   readonly now: number;
   /** The scheduled start, for scheduled rotations. */
   readonly dueAt?: number | undefined;
+  /** A first checkpoint for the rotator (an ensure-fresh call naming the chain to refresh). */
+  readonly checkpoint?: string | undefined;
 }
 
 /** A RotationToken as AWS's model allows it: 36–256 characters of `[a-zA-Z0-9-]`. */
@@ -77,6 +79,7 @@ export async function beginRotation(
     updatedAt: now,
     finishedAt: undefined,
     dueAt: input.dueAt,
+    checkpoint: input.checkpoint,
   };
   await tx.insertRotation(rotation);
   await tx.appendRotationEvent({

@@ -6,6 +6,9 @@ import type { SecretStoreTransaction } from '../ports/secret-store.js';
 import type { SecretServiceDeps } from './context.js';
 import { computeNextRotationAt } from './rotation-schedule-state.js';
 
+/** How long an expiry-driven secret waits after a failed rotation before the next one. */
+const failedExpiryRetryMs = 10 * 60_000;
+
 export type ProgressOutcome = 'next-step' | 'succeeded' | 'retrying' | 'failed' | 'fenced';
 
 export interface StepFailure {
@@ -112,7 +115,8 @@ export function createRotationProgress(deps: Pick<SecretServiceDeps, 'store' | '
     // schedule moves on instead of staying due and re-firing at once.
     const config = await tx.getRotationConfig(rotation.secretArn);
     if (config?.enabled) {
-      await tx.setRotationConfig(rotation.secretArn, { ...config, nextRotationAt: computeNextRotationAt(config, rotation.secretArn, now, now) });
+      const nextRotationAt = computeNextRotationAt(config, rotation.secretArn, now, now, { expiryNotBefore: now + failedExpiryRetryMs });
+      await tx.setRotationConfig(rotation.secretArn, { ...config, nextRotationAt });
     }
     await record(tx, rotation, name, now, 'failed', failure.message);
     return 'failed';

@@ -77,6 +77,8 @@ export function createRotateSecret(deps: SecretServiceDeps & { functions: Pick<F
         lastRotatedAt: existing?.lastRotatedAt,
         nextRotationAt: undefined,
         anchorAt: input.RotationRules !== undefined || !existing ? now : existing.anchorAt,
+        // The credential's own expiry still counts; a person calling RotateSecret clears any attention flag.
+        expiryDueAt: existing?.expiryDueAt,
       };
       const immediately = input.RotateImmediately ?? true;
       // beginRotation refuses while a previous rotation is unfinished, before anything is saved.

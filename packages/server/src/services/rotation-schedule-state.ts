@@ -3,11 +3,25 @@ import type { StoredRotationConfig } from '../ports/rotation-store.js';
 import type { SecretStoreTransaction } from '../ports/secret-store.js';
 
 /** When the secret's next rotation starts, from its stored configuration; undefined without a schedule. */
-export function computeNextRotationAt(config: StoredRotationConfig, arn: string, anchor: number, now: number): number | undefined {
-  if (!config.enabled) return undefined;
-  if (config.rules.AutomaticallyAfterDays === undefined && config.rules.ScheduleExpression === undefined) return undefined;
-  const schedule = parseRotationRules(config.rules, { timeZone: config.timeZone, spread: config.spread });
-  return nextRotationDate(schedule, { anchor, now, secretKey: arn });
+export function computeNextRotationAt(
+  config: StoredRotationConfig,
+  arn: string,
+  anchor: number,
+  now: number,
+  options: { expiryNotBefore?: number } = {},
+): number | undefined {
+  // A secret waiting for a person (a dead OAuth chain) is not rotated on any schedule.
+  if (!config.enabled || config.attention !== undefined) return undefined;
+  const byRules = hasSchedule(config) ? nextRotationDate(parseRotationRules(config.rules, { timeZone: config.timeZone, spread: config.spread }), { anchor, now, secretKey: arn }) : undefined;
+  if (config.expiryDueAt === undefined) return byRules;
+  // After a failed run the expiry is usually already due: waiting `expiryNotBefore` keeps a
+  // failing provider from being asked again at once, run after run.
+  const byExpiry = Math.max(config.expiryDueAt, options.expiryNotBefore ?? 0);
+  return byRules === undefined ? byExpiry : Math.min(byRules, byExpiry);
+}
+
+function hasSchedule(config: StoredRotationConfig): boolean {
+  return config.rules.AutomaticallyAfterDays !== undefined || config.rules.ScheduleExpression !== undefined;
 }
 
 /**

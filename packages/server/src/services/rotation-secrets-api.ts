@@ -57,5 +57,56 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
         await tx.appendAudit({ at: now, actor, operation: 'UpdateSecretVersionStage', secretArn: secret.arn, versionId });
       });
     },
+
+    now: () => clock.now(),
+
+    async readCheckpoint(secretId, versionId) {
+      const secret = await requireSecret(store, installation, secretId, clock.now());
+      const rotation = await store.transaction((tx) => tx.getActiveRotation(secret.arn));
+      if (rotation?.versionId !== versionId || rotation.checkpoint === undefined) return undefined;
+      return JSON.parse(rotation.checkpoint) as Record<string, unknown>;
+    },
+
+    async writeCheckpoint(secretId, versionId, checkpoint) {
+      await store.transaction(async (tx) => {
+        const secret = await requireSecret(tx, installation, secretId, clock.now());
+        const rotation = await tx.getActiveRotation(secret.arn);
+        if (rotation?.versionId !== versionId) {
+          throw new AppError('INVALID_REQUEST', `No rotation of version ${versionId} is running for secret ${secret.name}.`);
+        }
+        // Fenced like every rotation write: a worker that lost its lease records nothing.
+        if (!(await tx.updateRotation(rotation.id, rotation.epoch, { checkpoint: JSON.stringify(checkpoint) }))) {
+          throw new AppError('INVALID_REQUEST', 'The rotation moved on while its checkpoint was written.');
+        }
+      });
+    },
+
+    async setExpirySchedule(secretId, schedule) {
+      await store.transaction(async (tx) => {
+        const secret = await requireSecret(tx, installation, secretId, clock.now());
+        const config = await tx.getRotationConfig(secret.arn);
+        if (!config) return;
+        await tx.setRotationConfig(secret.arn, { ...config, expiryDueAt: schedule.dueAt, attention: schedule.attention });
+      });
+    },
+
+    async reportEvent(secretId, event) {
+      await store.transaction(async (tx) => {
+        const now = clock.now();
+        const secret = await requireSecret(tx, installation, secretId, now);
+        const rotation = await tx.getActiveRotation(secret.arn);
+        await tx.appendRotationEvent({
+          at: now,
+          kind: event.kind,
+          secretArn: secret.arn,
+          secretName: secret.name,
+          rotationId: rotation?.id,
+          versionId: event.versionId ?? rotation?.versionId,
+          step: rotation?.step,
+          attempt: rotation?.attempt,
+          message: event.message,
+        });
+      });
+    },
   };
 }

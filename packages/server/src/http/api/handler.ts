@@ -9,6 +9,9 @@ import type { RollbackOutput } from '../../services/rollback-secret.js';
 import type { RotationHistory, RotationStatus } from '../../services/rotation-status.js';
 import type { SchedulePreview } from '../../services/schedule-preview.js';
 import type { ScheduleSettings } from '../../services/update-rotation-schedule.js';
+import type { EnsureFreshInput, EnsureFreshOutput } from '../../services/ensure-fresh.js';
+import type { StoredInstallation } from '../../services/oauth-installations.js';
+import type { SecretValueWithSchedule } from '../../services/read-secret-value.js';
 import type { RequestToVerify, VerifiedCaller } from '../aws-json/sigv4.js';
 import { createEventStreamRoute } from './event-stream-route.js';
 import { sendProblem, toProblem } from './problem.js';
@@ -22,6 +25,9 @@ export interface RotorApiServices {
   updateRotationSchedule(secretId: string, settings: ScheduleSettings, context: RequestContext): Promise<RotationStatus>;
   /** A secret's ARN from its name or ARN (RESOURCE_NOT_FOUND otherwise). */
   resolveSecretArn(secretId: string): Promise<string>;
+  readSecretValue(input: { readonly SecretId: string; readonly VersionId?: string; readonly VersionStage?: string }): Promise<SecretValueWithSchedule>;
+  ensureFresh(input: EnsureFreshInput): Promise<EnsureFreshOutput>;
+  importInstallations(functionName: string, records: readonly unknown[], context: RequestContext): Promise<StoredInstallation[]>;
 }
 
 export interface RotorApiDeps {
@@ -47,7 +53,8 @@ interface Route {
   readonly handle: (input: RouteInput) => Promise<unknown>;
 }
 
-const maxBodyBytes = 64 * 1024;
+// Large enough for a batch of imported installations (the CLI sends 100 at a time).
+const maxBodyBytes = 1024 * 1024;
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -83,6 +90,23 @@ const scheduleSettings = z
   })
   .strict()
   .refine((value) => Object.keys(value).length > 0, 'Give at least one of TimeZone, Spread, ResetOnManualChange.');
+
+const ensureFreshBody = z
+  .object({
+    minValidSeconds: z.number().int().min(0).max(31_536_000).default(300),
+    ifVersion: z.string().min(32).max(64).optional(),
+    chain: z.enum(['bot', 'user', 'chain']).optional(),
+  })
+  .strict();
+
+const installationsBody = z.object({ installations: z.array(z.unknown()).min(1).max(1000) }).strict();
+
+function optionalQuery(query: URLSearchParams, name: string): string | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (value === '' || value.length > 256) throw new AppError('VALIDATION', `${name} must be 1-256 characters.`);
+  return value;
+}
 
 function parseJsonBody<T>(body: Buffer, schema: z.ZodType<T>): T {
   let parsed: unknown;
@@ -142,6 +166,24 @@ export function createRotorApiHandler(deps: RotorApiDeps) {
       method: 'PUT',
       path: /^\/v1\/secrets\/(.+)\/schedule$/,
       handle: ({ secretId, body, context }) => services.updateRotationSchedule(secretId, parseJsonBody(body, scheduleSettings), context),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/secrets\/(.+)\/value$/,
+      handle: ({ secretId, query }) =>
+        services.readSecretValue({ SecretId: secretId, VersionId: optionalQuery(query, 'versionId'), VersionStage: optionalQuery(query, 'versionStage') }),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/secrets\/(.+)\/ensure-fresh$/,
+      handle: ({ secretId, body }) => services.ensureFresh({ SecretId: secretId, ...parseJsonBody(body, ensureFreshBody) }),
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/oauth\/([A-Za-z0-9_-]{1,64})\/installations$/,
+      handle: async ({ secretId: functionName, body, context }) => ({
+        Installations: await services.importInstallations(functionName, parseJsonBody(body, installationsBody).installations, context),
+      }),
     },
   ];
 

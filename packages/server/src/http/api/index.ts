@@ -6,12 +6,17 @@ import { requireSecret } from '../../services/resolve-secret.js';
 import { createRollbackSecret, type RollbackSecretDeps } from '../../services/rollback-secret.js';
 import { createRotationHistory, createRotationStatus } from '../../services/rotation-status.js';
 import { createSchedulePreview } from '../../services/schedule-preview.js';
+import type { EnsureFresh } from '../../services/ensure-fresh.js';
+import type { OAuthInstallations } from '../../services/oauth-installations.js';
+import { createReadSecretValue } from '../../services/read-secret-value.js';
 import { createUpdateRotationSchedule } from '../../services/update-rotation-schedule.js';
 import type { RequestToVerify, VerifiedCaller } from '../aws-json/sigv4.js';
 import { createRotorApiHandler } from './handler.js';
 
 export interface RotorApiWiring {
   readonly secrets: SecretServiceDeps;
+  readonly ensureFresh: EnsureFresh;
+  readonly installations: Pick<OAuthInstallations, 'importInstallations'>;
   readonly functions: RollbackSecretDeps['functions'];
   readonly builtins: ReadonlyMap<string, Rotator<never>>;
   readonly events: Pick<RotationEventStream, 'subscribe'>;
@@ -32,6 +37,9 @@ export function createRotorApi(wiring: RotorApiWiring) {
       schedulePreview: createSchedulePreview(secrets),
       updateRotationSchedule: createUpdateRotationSchedule({ ...secrets, onScheduleChanged: wiring.onScheduleChanged }),
       resolveSecretArn: async (secretId) => (await requireSecret(secrets.store, secrets.installation, secretId, secrets.clock.now())).arn,
+      readSecretValue: createReadSecretValue(secrets),
+      ensureFresh: wiring.ensureFresh,
+      importInstallations: (functionName, records, context) => wiring.installations.importInstallations(functionName, records, context),
     },
     events: wiring.events,
     verify: wiring.verify,

@@ -29,6 +29,8 @@ export const problemTable: Record<ErrorCode, ProblemKind> = {
   SERIALIZATION: { status: 400, title: 'Malformed JSON' },
   UNKNOWN_OPERATION: { status: 404, title: 'No such route' },
   NOT_SUPPORTED: { status: 501, title: 'Not supported' },
+  REAUTHORIZATION_REQUIRED: { status: 409, title: 'Reauthorization required' },
+  PROVIDER_UNAVAILABLE: { status: 503, title: 'Provider unavailable' },
   MISSING_AUTHENTICATION_TOKEN: { status: 401, title: 'Missing authentication' },
   INCOMPLETE_SIGNATURE: { status: 401, title: 'Incomplete signature' },
   INVALID_SIGNATURE: { status: 403, title: 'Invalid signature' },
@@ -52,7 +54,8 @@ export function toProblem(error: AppError): Problem {
     type: `urn:rotor:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
     title,
     status,
-    detail: status >= 500 ? 'An error occurred on the server side.' : error.message,
+    // A provider's outage is worth explaining; Rotor's own failures are not shown.
+    detail: status >= 500 && error.code !== 'PROVIDER_UNAVAILABLE' ? 'An error occurred on the server side.' : error.message,
     code: error.code,
   };
 }
@@ -64,6 +67,7 @@ export function sendProblem(response: ServerResponse, problem: Problem, requestI
     'content-length': Buffer.byteLength(body),
     'x-rotor-request-id': requestId,
     ...(problem.status === 401 ? { 'www-authenticate': 'AWS4-HMAC-SHA256' } : {}),
+    ...(problem.status === 503 ? { 'retry-after': '5' } : {}),
   });
   response.end(body);
 }

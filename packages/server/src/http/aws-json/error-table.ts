@@ -23,6 +23,8 @@ export const awsErrorTable: Record<ErrorCode, { readonly type: string; readonly 
   UNKNOWN_OPERATION: { type: 'UnknownOperationException', status: 400 },
   // Operations a later release delivers answer as AWS answers a request it will not do.
   NOT_SUPPORTED: { type: 'InvalidRequestException', status: 400 },
+  REAUTHORIZATION_REQUIRED: { type: 'InvalidRequestException', status: 400 },
+  PROVIDER_UNAVAILABLE: { type: 'InvalidRequestException', status: 400 },
   MISSING_AUTHENTICATION_TOKEN: { type: 'MissingAuthenticationTokenException', status: 400 },
   INCOMPLETE_SIGNATURE: { type: 'IncompleteSignatureException', status: 400 },
   INVALID_SIGNATURE: { type: 'InvalidSignatureException', status: 400 },

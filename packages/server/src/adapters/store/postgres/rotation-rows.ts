@@ -26,6 +26,8 @@ export interface RotationConfigRow {
   last_rotated_at: number | null;
   next_rotation_at: number | null;
   anchor_at: number;
+  expiry_due_at: number | null;
+  attention: string | null;
 }
 
 export interface RotationRow {
@@ -48,6 +50,7 @@ export interface RotationRow {
   updated_at: number;
   finished_at: number | null;
   due_at: number | null;
+  checkpoint: string | null;
 }
 
 export interface RotationEventRow {
@@ -82,6 +85,8 @@ export function toRotationConfig(row: RotationConfigRow): StoredRotationConfig {
     lastRotatedAt: orUndefined(row.last_rotated_at),
     nextRotationAt: orUndefined(row.next_rotation_at),
     anchorAt: row.anchor_at,
+    expiryDueAt: orUndefined(row.expiry_due_at),
+    attention: orUndefined(row.attention),
   };
 }
 
@@ -98,6 +103,8 @@ export function rotationConfigValues(arn: string, config: StoredRotationConfig):
     orNull(config.lastRotatedAt),
     orNull(config.nextRotationAt),
     config.anchorAt,
+    orNull(config.expiryDueAt),
+    orNull(config.attention),
   ];
 }
 
@@ -122,6 +129,7 @@ export function toRotation(row: RotationRow): StoredRotation {
     updatedAt: row.updated_at,
     finishedAt: orUndefined(row.finished_at),
     dueAt: orUndefined(row.due_at),
+    checkpoint: orUndefined(row.checkpoint),
   };
 }
 
@@ -147,6 +155,7 @@ export function rotationValues(rotation: StoredRotation): unknown[] {
     rotation.updatedAt,
     orNull(rotation.finishedAt),
     orNull(rotation.dueAt),
+    orNull(rotation.checkpoint),
   ];
 }
 
@@ -180,4 +189,5 @@ export const rotationColumns = {
   finishedAt: { column: 'finished_at', cast: 'bigint' },
   leaseOwner: { column: 'lease_owner', cast: 'text' },
   leaseExpiresAt: { column: 'lease_expires_at', cast: 'bigint' },
+  checkpoint: { column: 'checkpoint', cast: 'text' },
 } as const;

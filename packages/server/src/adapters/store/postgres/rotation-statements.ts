@@ -5,10 +5,10 @@ import { statement } from './statements.js';
 const active = "state IN ('running', 'retrying')";
 
 const configFields = `secret_arn, enabled, function_arn, rules, time_zone, spread, reset_on_manual_change,
-  last_rotated_at, next_rotation_at, anchor_at`;
+  last_rotated_at, next_rotation_at, anchor_at, expiry_due_at, attention`;
 const rotationFields = `id, secret_arn, version_id, function_arn, mode, trigger, state, step, attempt,
   next_attempt_at, last_error, lease_owner, lease_expires_at, epoch, rotation_token, created_at, updated_at,
-  finished_at, due_at`;
+  finished_at, due_at, checkpoint`;
 const eventFields = 'id, at, kind, secret_arn, secret_name, rotation_id, version_id, step, attempt, message';
 const functionFields = 'name, arn, kind, sealed_config, created_at';
 
@@ -27,11 +27,12 @@ export const rotationConfig = statement<[arn: string], RotationConfigRow>(
 export const upsertRotationConfig = statement<unknown[]>(
   'upsert-rotation-config',
   `INSERT INTO rotation_configs (${configFields})
-   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+   VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12)
    ON CONFLICT (secret_arn) DO UPDATE SET enabled = excluded.enabled, function_arn = excluded.function_arn,
      rules = excluded.rules, time_zone = excluded.time_zone, spread = excluded.spread,
      reset_on_manual_change = excluded.reset_on_manual_change, last_rotated_at = excluded.last_rotated_at,
-     next_rotation_at = excluded.next_rotation_at, anchor_at = excluded.anchor_at`,
+     next_rotation_at = excluded.next_rotation_at, anchor_at = excluded.anchor_at,
+     expiry_due_at = excluded.expiry_due_at, attention = excluded.attention`,
 );
 export const deleteRotationConfig = statement<[arn: string]>(
   'delete-rotation-config',
@@ -42,7 +43,7 @@ export const deleteRotationConfig = statement<[arn: string]>(
 export const insertRotation = statement<unknown[]>(
   'insert-rotation',
   `INSERT INTO rotations (${rotationFields})
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 );
 export const rotation = statement<[id: string], RotationRow>('rotation', `SELECT ${rotationFields} FROM rotations WHERE id = $1`);
 /*

@@ -21,6 +21,8 @@ export interface RotationConfigRow {
   last_rotated_at: number | null;
   next_rotation_at: number | null;
   anchor_at: number;
+  expiry_due_at: number | null;
+  attention: string | null;
 }
 
 export interface RotationRow {
@@ -43,6 +45,7 @@ export interface RotationRow {
   updated_at: number;
   finished_at: number | null;
   due_at: number | null;
+  checkpoint: string | null;
 }
 
 export interface RotationEventRow {
@@ -80,6 +83,8 @@ export function toRotationConfig(row: RotationConfigRow): StoredRotationConfig {
     lastRotatedAt: orUndefined(row.last_rotated_at),
     nextRotationAt: orUndefined(row.next_rotation_at),
     anchorAt: row.anchor_at,
+    expiryDueAt: orUndefined(row.expiry_due_at),
+    attention: orUndefined(row.attention),
   };
 }
 
@@ -95,6 +100,8 @@ export function rotationConfigRow(arn: string, config: StoredRotationConfig): Ro
     last_rotated_at: orNull(config.lastRotatedAt),
     next_rotation_at: orNull(config.nextRotationAt),
     anchor_at: config.anchorAt,
+    expiry_due_at: orNull(config.expiryDueAt),
+    attention: orNull(config.attention),
   };
 }
 
@@ -119,6 +126,7 @@ export function toRotation(row: RotationRow): StoredRotation {
     updatedAt: row.updated_at,
     finishedAt: orUndefined(row.finished_at),
     dueAt: orUndefined(row.due_at),
+    checkpoint: orUndefined(row.checkpoint),
   };
 }
 
@@ -143,6 +151,7 @@ export function rotationRow(rotation: StoredRotation): RotationRow {
     updated_at: rotation.updatedAt,
     finished_at: orNull(rotation.finishedAt),
     due_at: orNull(rotation.dueAt),
+    checkpoint: orNull(rotation.checkpoint),
   };
 }
 
@@ -176,4 +185,5 @@ export const rotationColumns = {
   finishedAt: 'finished_at',
   leaseOwner: 'lease_owner',
   leaseExpiresAt: 'lease_expires_at',
+  checkpoint: 'checkpoint',
 } as const;

@@ -8,22 +8,23 @@ export function prepareRotationStatements(db: Database.Database) {
     rotationConfig: db.prepare<[string], RotationConfigRow>('SELECT * FROM rotation_configs WHERE secret_arn = ?'),
     upsertRotationConfig: db.prepare(
       `INSERT INTO rotation_configs (secret_arn, enabled, function_arn, rules, time_zone, spread, reset_on_manual_change,
-         last_rotated_at, next_rotation_at, anchor_at)
+         last_rotated_at, next_rotation_at, anchor_at, expiry_due_at, attention)
        VALUES (@secret_arn, @enabled, @function_arn, @rules, @time_zone, @spread, @reset_on_manual_change,
-         @last_rotated_at, @next_rotation_at, @anchor_at)
+         @last_rotated_at, @next_rotation_at, @anchor_at, @expiry_due_at, @attention)
        ON CONFLICT (secret_arn) DO UPDATE SET enabled = excluded.enabled, function_arn = excluded.function_arn,
          rules = excluded.rules, time_zone = excluded.time_zone, spread = excluded.spread,
          reset_on_manual_change = excluded.reset_on_manual_change, last_rotated_at = excluded.last_rotated_at,
-         next_rotation_at = excluded.next_rotation_at, anchor_at = excluded.anchor_at`,
+         next_rotation_at = excluded.next_rotation_at, anchor_at = excluded.anchor_at,
+         expiry_due_at = excluded.expiry_due_at, attention = excluded.attention`,
     ),
     deleteRotationConfig: db.prepare<[string]>('DELETE FROM rotation_configs WHERE secret_arn = ?'),
     insertRotation: db.prepare(
       `INSERT INTO rotations (id, secret_arn, version_id, function_arn, mode, trigger, state, step, attempt,
          next_attempt_at, last_error, lease_owner, lease_expires_at, epoch, rotation_token, created_at, updated_at,
-         finished_at, due_at)
+         finished_at, due_at, checkpoint)
        VALUES (@id, @secret_arn, @version_id, @function_arn, @mode, @trigger, @state, @step, @attempt,
          @next_attempt_at, @last_error, @lease_owner, @lease_expires_at, @epoch, @rotation_token, @created_at,
-         @updated_at, @finished_at, @due_at)`,
+         @updated_at, @finished_at, @due_at, @checkpoint)`,
     ),
     rotation: db.prepare<[string], RotationRow>('SELECT * FROM rotations WHERE id = ?'),
     activeRotation: db.prepare<[string], RotationRow>(`SELECT * FROM rotations WHERE secret_arn = ? AND ${active}`),

@@ -1,0 +1,5 @@
+import { postgresHarness } from './support/engines.js';
+import { describeDatabaseRotation } from './support/engine-suite.js';
+
+/** The postgres rotator against the real server on this machine (see support/engine-suite.ts for what is proved). */
+describeDatabaseRotation('postgres', postgresHarness);

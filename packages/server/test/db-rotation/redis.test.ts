@@ -1,0 +1,5 @@
+import { redisHarness } from './support/engines.js';
+import { describeDatabaseRotation } from './support/engine-suite.js';
+
+/** The redis rotator against the real server on this machine (see support/engine-suite.ts for what is proved). */
+describeDatabaseRotation('redis', redisHarness);
