@@ -55,6 +55,8 @@ export interface RunningRotor {
   readonly url: string;
   readonly dataDir: DataDir;
   readonly functions: RotationFunctions;
+  /** Look for due and runnable rotations now (after the clock jumped, say) instead of at the next poll. */
+  wake(): void;
   close(): Promise<void>;
 }
 
@@ -205,6 +207,7 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
       onScheduleChanged: () => scheduler.wake(),
       logger,
     }),
+    clock: options.clock,
     oauth: createOAuthHandler({ installations, logger: logger.child({ component: 'oauth' }) }),
     // Unauthenticated, so it tells only what an operator's load balancer needs: whether the
     // database answers, which store this is, and how much rotation work this replica holds.
@@ -232,6 +235,10 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
     url,
     dataDir,
     functions,
+    wake() {
+      scheduler.wake();
+      worker.wake();
+    },
     async close() {
       stopSweeper();
       // Ends the open event streams, which would otherwise keep server.close() waiting.

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface HttpServerDeps {
@@ -9,6 +10,12 @@ export interface HttpServerDeps {
   /** The OAuth install flow (`/oauth/{function}/install|callback`, http/oauth). */
   readonly oauth?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   readonly logger: Logger;
+  /**
+   * A clock other than the system's (tests that move time): responses then carry its
+   * `Date`, which SDKs use to correct their signing clock, as they would against a server
+   * whose clock differs from theirs.
+   */
+  readonly clock?: Clock | undefined;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -24,6 +31,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = createServer((request, response) => {
+    if (deps.clock) response.setHeader('date', new Date(deps.clock.now()).toUTCString());
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     if (path === '/' && request.method === 'POST') {
       void deps.awsJson(request, response).catch((error: unknown) => {

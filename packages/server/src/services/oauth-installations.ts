@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { importInstallation, mergeInstallations, secretNameFor } from '../domain/installation-import.js';
 import { nextChainDue, parseInstallation, serializeInstallation, type OAuthInstallation } from '../domain/oauth-installation.js';
@@ -96,12 +96,12 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
     let arn: string;
     let versionId: string;
     if (existing) {
-      const put = await putSecretValue({ SecretId: existing.arn, ClientRequestToken: undefined, Value: value }, context);
+      const put = await putSecretValue({ SecretId: existing.arn, ClientRequestToken: randomUUID(), Value: value }, context);
       arn = put.ARN;
       versionId = put.VersionId;
     } else {
       const created = await createSecret(
-        { Name: name, ClientRequestToken: undefined, Value: value, Description: `${app.kind} installation (function ${app.functionName})` },
+        { Name: name, ClientRequestToken: randomUUID(), Value: value, Description: `${app.kind} installation (function ${app.functionName})` },
         context,
       );
       arn = created.ARN;

@@ -51,8 +51,13 @@ export type FailureKind = 'auth' | 'unreachable' | 'denied' | 'invalid' | 'other
 export interface DatabaseDriver<Config> {
   /** The `engine` values of AWS's secret JSON this driver serves. */
   readonly engines: readonly string[];
-  /** The rotator kind, used in messages. */
+  /** The rotator kind. */
   readonly kind: string;
+  /**
+   * The engine's name in messages ("PostgreSQL"): not the `engine` field's value, which the
+   * engine's scrubbing of failure reasons would take for secret material and replace.
+   */
+  readonly displayName: string;
   readonly defaultPort: number;
   readonly maxUsernameLength: number;
   connect(endpoint: Endpoint, login: Login, config: Config): Promise<DatabaseSession>;

@@ -38,6 +38,7 @@ class FakeDatabase {
 function fakeDriver(db: FakeDatabase): DatabaseDriver<DatabaseRotatorConfig> {
   return {
     kind: 'fake',
+    displayName: 'Fake',
     engines: ['fake'],
     defaultPort: 1,
     maxUsernameLength: 20,
@@ -221,7 +222,7 @@ describe('database user rotator, single-user', () => {
     await rotator.createSecret(context(config, 'createSecret', 'v1'));
     const error = await failure(rotator.setSecret(context(config, 'setSecret', 'v1')));
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^fake: cannot change the password of "app": none of its stored passwords logs in/);
+    expect(error.message).toMatch(/^Fake: cannot change the password of "app": none of its stored passwords logs in/);
     expect(error.message).not.toContain('app-password-0');
     expect(error.message).not.toContain(secrets.document(secretArn, 'v1').password as string);
   });
@@ -331,7 +332,7 @@ describe('database user rotator, alternating-users', () => {
     const long = setup({ strategy: 'alternating-users', cloneSuffix: '_a_very_long_suffix' }, { master: true });
     secrets.put(secretArn, 'v1', undefined, ['AWSPENDING']);
     const error = await failure(rotator.createSecret(context(long, 'createSecret', 'v1')));
-    expect(error.message).toContain('is longer than fake allows (20)');
+    expect(error.message).toContain('is longer than Fake allows (20)');
   });
 
   it('compensate re-applies the restored user when its password was changed since', async () => {

@@ -60,9 +60,6 @@ class StepRun<Config extends DatabaseRotatorConfig> {
     readonly logger: Logger,
   ) {}
 
-  get kind(): string {
-    return this.driver.kind;
-  }
 
   remember(credential: DatabaseCredential): DatabaseCredential {
     this.#known.push(credential.password.reveal());
@@ -74,7 +71,7 @@ class StepRun<Config extends DatabaseRotatorConfig> {
   }
 
   error(message: string, retryable: boolean): RotationStepError {
-    return new RotationStepError(`${this.kind}: ${this.scrub(message)}`, { retryable });
+    return new RotationStepError(`${this.driver.displayName}: ${this.scrub(message)}`, { retryable });
   }
 
   /** A credential stored on the rotated secret, by version id or stage. */
@@ -249,7 +246,7 @@ export function createDatabaseUserRotator<Config extends DatabaseRotatorConfig>(
         username = alternateUsername(current.username, step.config.cloneSuffix);
       }
       if (username.length > driver.maxUsernameLength) {
-        throw step.error(`user name "${username}" is longer than ${kind} allows (${driver.maxUsernameLength}).`, false);
+        throw step.error(`user name "${username}" is longer than ${driver.displayName} allows (${driver.maxUsernameLength}).`, false);
       }
       const password = generateRandomPassword(step.config.password);
       await secrets.putPendingValue(event.SecretId, event.ClientRequestToken, credentialValue(current, username, password));

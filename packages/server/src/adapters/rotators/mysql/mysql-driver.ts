@@ -100,6 +100,7 @@ function createSession(connection: Connection, config: MysqlRotatorConfig, timeo
 /** MySQL and MariaDB through mysql2; one connection per session, no pool. */
 export const mysqlDriver: DatabaseDriver<MysqlRotatorConfig> = {
   kind: 'mysql',
+  displayName: 'MySQL',
   engines: ['mysql', 'mariadb', 'aurora-mysql', 'aurora'],
   defaultPort: 3306,
   // MariaDB allows 80 characters, MySQL 8 32; a name MySQL refuses fails setSecret with its own message.

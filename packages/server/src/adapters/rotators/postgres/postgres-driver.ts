@@ -92,6 +92,7 @@ function createSession(client: pg.Client): DatabaseSession {
 /** PostgreSQL through node-postgres; one connection per session, no pool. */
 export const postgresDriver: DatabaseDriver<PostgresRotatorConfig> = {
   kind: 'postgres',
+  displayName: 'PostgreSQL',
   engines: ['postgres', 'postgresql', 'aurora-postgresql'],
   defaultPort: 5432,
   maxUsernameLength: 63,

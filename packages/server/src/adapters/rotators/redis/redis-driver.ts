@@ -89,6 +89,7 @@ function createSession(client: Redis, username: string, config: RedisRotatorConf
 /** Redis ACL users through ioredis; one connection per session. */
 export const redisDriver: DatabaseDriver<RedisRotatorConfig> = {
   kind: 'redis',
+  displayName: 'Redis',
   engines: ['redis', 'valkey'],
   defaultPort: 6379,
   maxUsernameLength: 512,

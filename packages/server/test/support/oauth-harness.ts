@@ -1,0 +1,258 @@
+import { SecretsManagerClient, PutSecretValueCommand, CreateSecretCommand, GetSecretValueCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { startProviderSim, tokenHash, type ProviderSim } from '@rotor/provider-sim';
+import type { Clock } from '../../src/ports/clock.js';
+import { until } from './rotation-probes.js';
+import { signHeaders } from './signed-http.js';
+import { startTestRotor, type Credentials, type TestRotor } from './rotor-server.js';
+
+/**
+ * Rotor (in this process) against the provider simulator over HTTP, on one shared
+ * timeline: both clocks run with real time from the same simulated start, and
+ * `advance()` jumps both at once, so token expiries, grace windows and Rotor's schedule
+ * agree. Rotor's side is real throughout: AWS SDK calls, SigV4-signed `/v1` calls, the
+ * `slack`/`oauth2` built-in functions, the worker and the scheduler.
+ */
+export class ShiftedClock implements Clock {
+  offsetMs: number;
+  constructor(startMs: number) {
+    this.offsetMs = startMs - Date.now();
+  }
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  shift(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface SimEvent {
+  seq: number;
+  t: number;
+  endpoint: string;
+  client_id: string;
+  family: string | null;
+  kind: string | null;
+  team_id?: string | null;
+  presented_token_hash: string | null;
+  outcome: string;
+  error?: string | null;
+  fault?: string | null;
+  generation_before: number | null;
+  generation_after: number | null;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface OAuthHarnessOptions {
+  /** Simulator preset of the app (`slack`, `auth0`, `hubspot`, …). @default 'slack' */
+  readonly preset?: string;
+  readonly knobs?: Record<string, unknown>;
+  /** Extra configuration of the Rotor function (graceSeconds, refreshFraction, …). */
+  readonly functionConfig?: Record<string, unknown>;
+  /** Simulated start, epoch seconds. @default 1_800_000_000 */
+  readonly start?: number;
+  /** An already running simulator (a child process, say); the harness starts one in-process otherwise. */
+  readonly simUrl?: string;
+}
+
+export const defaultStart = 1_800_000_000;
+
+export class OAuthHarness {
+  private constructor(
+    readonly sim: ProviderSim | undefined,
+    readonly simUrl: string,
+    readonly rotor: TestRotor,
+    readonly clock: ShiftedClock,
+    readonly app: { client_id: string; client_secret: string; personality: string },
+    readonly functionName: string,
+    readonly masterSecretArn: string,
+  ) {}
+
+  static async start(options: OAuthHarnessOptions = {}): Promise<OAuthHarness> {
+    const start = options.start ?? defaultStart;
+    const sim = options.simUrl ? undefined : await startProviderSim({ seed: 7, now: start });
+    const simUrl = options.simUrl ?? sim!.url;
+    const clock = new ShiftedClock(start * 1000);
+    await simJson(simUrl, 'POST', '/_sim/clock', { set: clock.now() / 1000 });
+    await simJson(simUrl, 'POST', '/_sim/clock', { freeze: false, rate: 1 });
+    const app = (await simJson(simUrl, 'POST', '/_sim/apps', { preset: options.preset ?? 'slack', knobs: options.knobs ?? {} })) as {
+      client_id: string;
+      client_secret: string;
+      personality: string;
+    };
+    const rotor = await startTestRotor({ clock });
+    const master = await sdkAt(rotor, clock).send(
+      new CreateSecretCommand({ Name: 'oauth/master', SecretString: JSON.stringify({ client_id: app.client_id, client_secret: app.client_secret }) }),
+    );
+    const slack = app.personality === 'slack';
+    const functionName = slack ? 'slack' : 'oauth2app';
+    await rotor.rotor.functions.create({
+      name: functionName,
+      builtin: slack ? 'slack' : 'oauth2',
+      config: {
+        masterSecretArn: master.ARN!,
+        ...(slack ? { apiBaseUrl: `${simUrl}/api` } : { tokenUrl: `${simUrl}/oauth2/token`, checkUrl: `${simUrl}/oauth2/resource` }),
+        requestTimeoutMs: 2_000,
+        install: { secretNamePattern: slack ? 'slack/{team_id}' : 'oauth2/{app_id}', redirectUri: 'http://127.0.0.1/callback' },
+        ...options.functionConfig,
+      },
+    });
+    return new OAuthHarness(sim, simUrl, rotor, clock, app, functionName, master.ARN!);
+  }
+
+  private sdkCache: { offsetMs: number; client: SecretsManagerClient } | undefined;
+
+  /** An AWS SDK client that signs on the shared timeline (Rotor refuses signatures 5 minutes off its clock). */
+  sdk(): SecretsManagerClient {
+    if (this.sdkCache?.offsetMs !== this.clock.offsetMs) {
+      this.sdkCache?.client.destroy();
+      this.sdkCache = { offsetMs: this.clock.offsetMs, client: sdkAt(this.rotor, this.clock) };
+    }
+    return this.sdkCache.client;
+  }
+
+  /** Jumps both clocks by `seconds` and wakes Rotor's scheduler and worker. */
+  async advance(seconds: number): Promise<void> {
+    await simJson(this.simUrl, 'POST', '/_sim/clock', { advance: seconds });
+    this.clock.shift(seconds * 1000);
+    this.rotor.rotor.wake();
+  }
+
+  /** Simulated now, epoch seconds (Rotor's clock; the simulator's agrees to a few ms). */
+  nowSeconds(): number {
+    return this.clock.now() / 1000;
+  }
+
+  simAdmin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    return simJson(this.simUrl, method, path, body) as Promise<T>;
+  }
+
+  /** A fresh installation at the provider, imported into Rotor; returns the secret name and the provider's answer. */
+  async install(options: { team_id: string; user?: boolean; bot?: boolean } = { team_id: 'T0001' }): Promise<{ name: string; grant: Record<string, unknown> }> {
+    const grant = await this.simAdmin('POST', '/_sim/install', { client_id: this.app.client_id, team_id: options.team_id, bot: options.bot ?? true, user: options.user ?? false });
+    const record = this.app.personality === 'slack' ? grant : { provider: 'oauth2', app_id: options.team_id, chain: oauth2Chain(grant, this.nowSeconds()) };
+    const response = await this.api('POST', `/v1/oauth/${this.functionName}/installations`, { installations: [record] });
+    if (response.status !== 200) throw new Error(`import failed: ${response.status} ${JSON.stringify(response.body)}`);
+    const stored = (response.body as { Installations: { Name: string }[] }).Installations[0]!;
+    return { name: stored.Name, grant };
+  }
+
+  /** A SigV4-signed (service `rotor`) call to Rotor's own API. */
+  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    return signedApi<T>(this.rotor.url, this.rotor.credentials, method, path, body, new Date(this.clock.now()));
+  }
+
+  ensureFresh(secretId: string, body: { minValidSeconds?: number; ifVersion?: string; chain?: string } = {}): Promise<ApiResponse> {
+    return this.api('POST', `/v1/secrets/${encodeURIComponent(secretId)}/ensure-fresh`, { minValidSeconds: 300, ...body });
+  }
+
+  async currentValue(secretId: string): Promise<{ versionId: string; value: Record<string, any> }> {
+    const output = await this.sdk().send(new GetSecretValueCommand({ SecretId: secretId }));
+    return { versionId: output.VersionId!, value: JSON.parse(output.SecretString!) as Record<string, any> };
+  }
+
+  async describe(secretId: string) {
+    return this.sdk().send(new DescribeSecretCommand({ SecretId: secretId }));
+  }
+
+  async putValue(secretId: string, value: unknown): Promise<void> {
+    await this.sdk().send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(value) }));
+  }
+
+  async events(filter: { endpoint?: string; family?: string; since?: number } = {}): Promise<SimEvent[]> {
+    const events: SimEvent[] = [];
+    let since = filter.since ?? 0;
+    for (;;) {
+      const query = new URLSearchParams({ since: String(since), client_id: this.app.client_id, limit: '5000' });
+      if (filter.endpoint) query.set('endpoint', filter.endpoint);
+      if (filter.family) query.set('family', filter.family);
+      const page = (await this.simAdmin('GET', `/_sim/events?${query.toString()}`)) as { events: SimEvent[]; next: number };
+      events.push(...page.events);
+      if (page.events.length === 0 || page.next === since) return events;
+      since = page.next;
+    }
+  }
+
+  /** Refresh grants the provider accepted (issued or grace replays), optionally for one family. */
+  async acceptedRefreshes(family?: string): Promise<SimEvent[]> {
+    const endpoint = this.app.personality === 'slack' ? 'oauth.v2.access' : 'token';
+    return (await this.events({ endpoint, ...(family ? { family } : {}) })).filter((event) => event.outcome === 'issued' || event.outcome === 'grace_replay');
+  }
+
+  /** The Rotor rotation events of one secret (history API), oldest first. */
+  async rotationEvents(secretId: string): Promise<{ Kind: string; Message: string | null }[]> {
+    type Event = { EventId: number; Kind: string; Message: string | null };
+    const response = await this.api<{ Rotations: { Events: Event[] }[]; Events: Event[] }>('GET', `/v1/secrets/${encodeURIComponent(secretId)}/rotations?limit=200`);
+    return [...response.body.Rotations.flatMap((rotation) => rotation.Events), ...response.body.Events].sort((a, b) => a.EventId - b.EventId);
+  }
+
+  /** Waits until no rotation of `secretId` runs. */
+  async settled(secretId: string, timeoutMs = 20_000): Promise<void> {
+    await until(
+      async () => (await this.api<{ Current: unknown }>('GET', `/v1/secrets/${encodeURIComponent(secretId)}/rotation`)).body,
+      (status) => status.Current === null,
+      { timeoutMs, describe: (status) => `rotation of ${secretId} still running: ${JSON.stringify(status.Current)}` },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.sdkCache?.client.destroy();
+    await this.rotor.close();
+    await this.sim?.close();
+  }
+}
+
+function sdkAt(rotor: TestRotor, clock: ShiftedClock): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint: rotor.url,
+    region: 'us-east-1',
+    credentials: rotor.credentials,
+    systemClockOffset: clock.offsetMs,
+    maxAttempts: 1,
+  });
+}
+
+function oauth2Chain(grant: Record<string, unknown>, now: number): Record<string, unknown> {
+  return {
+    token_type: 'Bearer',
+    access_token: grant.access_token,
+    refresh_token: grant.refresh_token,
+    issued_at: Math.floor(now),
+    expires_at: typeof grant.expires_in === 'number' ? Math.floor(now) + grant.expires_in : undefined,
+    scope: grant.scope,
+  };
+}
+
+export async function simJson(simUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${simUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`simulator ${method} ${path}: ${response.status} ${text}`);
+  return text === '' ? {} : JSON.parse(text);
+}
+
+export async function signedApi<T>(url: string, credentials: Credentials, method: string, path: string, body?: unknown, signingDate?: Date): Promise<ApiResponse<T>> {
+  const payload = Buffer.from(body === undefined ? '' : JSON.stringify(body));
+  const headers = await signHeaders({
+    url,
+    credentials,
+    body: payload,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    method,
+    path,
+    service: 'rotor',
+    ...(signingDate ? { signingDate } : {}),
+  });
+  const response = await fetch(`${url}${path}`, { method, headers, body: method === 'GET' ? undefined : payload });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as T, headers: response.headers };
+}
+
+export { tokenHash };
