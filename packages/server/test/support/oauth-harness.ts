@@ -41,6 +41,25 @@ export interface SimEvent {
   generation_after: number | null;
 }
 
+/** A chain of a stored installation value (docs/design/oauth-contracts.md §1). */
+export interface ChainValue {
+  access_token: string;
+  refresh_token?: string;
+  issued_at?: number;
+  expires_at?: number;
+  status?: string;
+  status_reason?: string;
+  [field: string]: unknown;
+}
+
+export interface InstallationValue {
+  provider: string;
+  bot?: ChainValue;
+  user?: ChainValue;
+  chain?: ChainValue;
+  [field: string]: unknown;
+}
+
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   body: T;
@@ -150,9 +169,9 @@ export class OAuthHarness {
     return this.api('POST', `/v1/secrets/${encodeURIComponent(secretId)}/ensure-fresh`, { minValidSeconds: 300, ...body });
   }
 
-  async currentValue(secretId: string): Promise<{ versionId: string; value: Record<string, any> }> {
+  async currentValue(secretId: string): Promise<{ versionId: string; value: InstallationValue }> {
     const output = await this.sdk().send(new GetSecretValueCommand({ SecretId: secretId }));
-    return { versionId: output.VersionId!, value: JSON.parse(output.SecretString!) as Record<string, any> };
+    return { versionId: output.VersionId!, value: JSON.parse(output.SecretString!) as InstallationValue };
   }
 
   async describe(secretId: string) {

@@ -21,6 +21,7 @@ import { ApplicationLoop, readCredential, rotate } from './rotation.js';
  * - a wrong master password fails the rotation cleanly.
  */
 const ROTATIONS = 50;
+const displayNames = { postgres: 'PostgreSQL', mysql: 'MySQL', redis: 'Redis' } as const;
 
 export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarness: () => Promise<EngineHarness>): void {
   let harness: EngineHarness;
@@ -67,9 +68,12 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       const arn = await appSecret('single', harness.selfService ? undefined : master.arn);
       const app = new ApplicationLoop(() => read(arn), (credential) => harness.login(credential)).start();
       let previous = await read(arn);
+      let rotatingMs = 0;
       try {
         for (let i = 1; i <= ROTATIONS; i++) {
+          const started = Date.now();
           const run = await rotate(rotor.client, target, arn, i === 1 ? singleUser : undefined);
+          rotatingMs += Date.now() - started;
           expect(run.State, `rotation ${i}: ${run.LastError ?? ''}`).toBe('succeeded');
           const current = await read(arn);
           expect(current.versionId, `rotation ${i}: AWSCURRENT`).toBe(run.VersionId);
@@ -83,7 +87,7 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       } finally {
         await app.stop();
       }
-      console.log(`${kind} single-user: ${ROTATIONS} rotations; the application logged in ${app.logins} times, ${app.failedVersions.length} refused`);
+      console.log(`${kind} single-user: ${ROTATIONS} rotations, ${Math.round(rotatingMs / ROTATIONS)} ms each; the application logged in ${app.logins} times, ${app.failedVersions.length} refused`);
       expect(app.logins).toBeGreaterThanOrEqual(ROTATIONS);
       expect(app.failedVersions.length, 'refused logins of the application').toBeLessThanOrEqual(ROTATIONS);
       expect(new Set(app.failedVersions).size, 'a version refused more than once').toBe(app.failedVersions.length);
@@ -96,6 +100,7 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       const app = new ApplicationLoop(() => read(arn), (credential) => harness.login(credential)).start();
       let previous = await read(arn);
       let masterRotations = 0;
+      let rotatingMs = 0;
       try {
         for (let i = 1; i <= ROTATIONS; i++) {
           if (i % 20 === 10) {
@@ -104,7 +109,9 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
             expect(run.State, `master rotation: ${run.LastError ?? ''}`).toBe('succeeded');
             masterRotations++;
           }
+          const started = Date.now();
           const run = await rotate(rotor.client, target, arn, i === 1 ? alternatingUsers : undefined);
+          rotatingMs += Date.now() - started;
           expect(run.State, `rotation ${i}: ${run.LastError ?? ''}`).toBe('succeeded');
           const current = await read(arn);
           expect(current.versionId, `rotation ${i}: AWSCURRENT`).toBe(run.VersionId);
@@ -118,7 +125,7 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       } finally {
         await app.stop();
       }
-      console.log(`${kind} alternating-users: ${ROTATIONS} rotations (and ${masterRotations} of the master); the application logged in ${app.logins} times, ${app.failedVersions.length} refused`);
+      console.log(`${kind} alternating-users: ${ROTATIONS} rotations, ${Math.round(rotatingMs / ROTATIONS)} ms each (and ${masterRotations} of the master); the application logged in ${app.logins} times, ${app.failedVersions.length} refused`);
       expect(masterRotations).toBe(3);
       expect(app.failedVersions, 'refused logins of the application').toEqual([]);
     }, 120_000);
@@ -168,7 +175,7 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       expect(run.State).toBe('failed');
       expect(run.Step).toBe('setSecret');
       // The secret's name may itself be scrubbed (a long name looks like a token to the scrubber).
-      expect(run.LastError).toMatch(new RegExp(`^${kind}: cannot log in as the master user of \\S+: its password is refused \\(check the master secret\\)\\.$`));
+      expect(run.LastError).toMatch(new RegExp(`^${displayNames[kind]}: cannot log in as the master user of \\S+: its password is refused \\(check the master secret\\)\\.$`));
 
       const pending = await read(arn, { stage: 'AWSPENDING' });
       expect(pending.versionId).toBe(run.VersionId);
