@@ -29,7 +29,9 @@ export async function readRequest(req: IncomingMessage): Promise<SimRequest> {
   let malformedBody = false;
   const contentType = (req.headers['content-type'] ?? '').toLowerCase();
   if (raw.length > 0) {
-    if (contentType.includes('json') || (!contentType && /^\s*[{[]/.test(raw))) {
+    // A body that starts like JSON is JSON whatever it is labelled: `curl -d '{…}'` sends it as
+    // form-urlencoded, and no form body starts with a brace.
+    if (contentType.includes('json') || /^\s*[{[]/.test(raw)) {
       try {
         json = JSON.parse(raw);
         if (json && typeof json === 'object' && !Array.isArray(json)) {

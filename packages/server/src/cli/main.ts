@@ -4,6 +4,7 @@ import { registerEventsCommand } from './events-command.js';
 import { registerFunctionsCommands } from './functions-command.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
+import { registerDevCommands, registerOAuthCommands } from './oauth-commands.js';
 import { registerPasswordCommand } from './password-command.js';
 import { registerRotationCommands } from './rotation-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
@@ -27,6 +28,8 @@ registerSecretCommands(program);
 registerPasswordCommand(program);
 registerRotationCommands(program);
 registerEventsCommand(program);
+registerOAuthCommands(program);
+registerDevCommands(program);
 
 try {
   await program.parseAsync(process.argv);
