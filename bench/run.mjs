@@ -11,10 +11,11 @@ import rotationThroughput from './rotation-throughput.mjs'
 import schedulerLateness from './scheduler-lateness.mjs'
 import idleCpu from './idle-cpu.mjs'
 import postgres from './postgres.mjs'
+import oauth from './oauth.mjs'
 import { closeAll, installCleanupHandlers, wasInterrupted } from './lib/cleanup.mjs'
 import { describeMachine, sampleBusyPercent } from './lib/machine.mjs'
 
-const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu, postgres]
+const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu, postgres, oauth]
 
 function usage() {
   return [
