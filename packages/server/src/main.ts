@@ -111,7 +111,7 @@ export async function startRotor(config: RotorConfig, options: { logger: Logger;
   const resolveFunction = createFunctionResolver({
     definition: async (arn) => (await functions.definition(arn)) as { name: string; definition: StoredDefinition } | undefined,
     builtins: builtinRotators,
-    secretsFor: (rotationToken) => createRotationSecretsApi(deps, `rotation:${rotationToken.slice(0, 8)}`),
+    secretsFor: (rotationToken, fence) => createRotationSecretsApi(deps, `rotation:${rotationToken.slice(0, 8)}`, fence),
     region: config.region,
     endpointUrl: () => url,
     logger,

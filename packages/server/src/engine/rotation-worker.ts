@@ -105,6 +105,7 @@ export function createRotationWorker(deps: RotationWorkerDeps) {
               signal: step.signal,
               timeoutMs: stepTimeoutMs,
               credentials: credentials ?? { accessKeyId: '', secretAccessKey: '', sessionToken: '' },
+              fence: { rotationId: rotation.id, epoch: rotation.epoch },
             },
           );
         } catch (thrown) {

@@ -29,6 +29,17 @@ export interface StepContext {
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
   readonly credentials: RotationCredentials;
+  /**
+   * The run's claim (rotation id and fencing epoch). Built-in rotators write through it, so
+   * a run that lost its lease — paused past it, or overtaken after a clock jump — changes
+   * nothing once another run has taken the rotation over.
+   */
+  readonly fence?: RotationFence;
+}
+
+export interface RotationFence {
+  readonly rotationId: string;
+  readonly epoch: number;
 }
 
 export interface StepInvoker {

@@ -126,22 +126,42 @@ export function createEnsureFresh(deps: EnsureFreshDeps) {
     return started.rotation;
   }
 
+  /** The access token the caller was refused: the chain's token in version `ifVersion`, if that version exists. */
+  async function rejectedTokenOf(secret: StoredSecret, versionId: string, chainName: string): Promise<string | undefined> {
+    const version = await store.getVersion(secret.arn, versionId);
+    if (!version || version.kind !== 'string') return undefined;
+    const value = openVersionValue(cipher, secret, version);
+    if (value.kind !== 'string') return undefined;
+    try {
+      return parseInstallation(value.value.reveal()).chains.get(chainName)?.access_token;
+    } catch {
+      return undefined;
+    }
+  }
+
   return async function ensureFresh(input: EnsureFreshInput): Promise<EnsureFreshOutput> {
     let refreshed = false;
-    let forcedVersion = input.ifVersion;
+    // `ifVersion` names the version whose token was refused. What counts is that token: it
+    // may still be current after a newer version refreshed only the installation's other chain.
+    let rejectedToken: string | undefined;
     // Three rounds at most: a joined rotation may have refreshed another chain of the installation.
     for (let round = 0; ; round++) {
       const current = await readCurrent(input.SecretId);
       const chainName = input.chain ?? defaultChainOf(current.installation);
       const chain = current.installation.chains.get(chainName);
       if (!chain) throw new AppError('INVALID_PARAMETER', `The installation has no ${chainName} chain; it has ${[...current.installation.chains.keys()].join(', ')}.`);
-      const forced = forcedVersion !== undefined && forcedVersion === current.versionId;
+      if (round === 0 && input.ifVersion !== undefined) {
+        rejectedToken = input.ifVersion === current.versionId ? chain.access_token : await rejectedTokenOf(current.secret, input.ifVersion, chainName);
+      }
+      const forced = rejectedToken !== undefined && rejectedToken === chain.access_token;
       const validLongEnough = secondsValid(chain, clock.now() / 1000) >= input.minValidSeconds;
-      if (!forced && (validLongEnough || refreshed)) return output(current, chainName, refreshed);
       if (isChainDead(chain)) {
-        if (validLongEnough) return output(current, chainName, refreshed);
+        // A dead chain's token is served while it lasts, but never back to the caller that
+        // just reported it refused (revoked, uninstalled): that caller needs to hear 409.
+        if (validLongEnough && !forced) return output(current, chainName, refreshed);
         throw new AppError('REAUTHORIZATION_REQUIRED', `The ${chainName} chain of ${current.secret.name} can no longer be refreshed (${chain.status_reason ?? 'refused'}); install the app again.`);
       }
+      if (!forced && (validLongEnough || refreshed)) return output(current, chainName, refreshed);
       if (round >= 3) return output(current, chainName, refreshed);
       const rotation = await joinOrStartRotation(current.secret, chainName);
       const ended = await deps.waitForRotation(rotation.id, current.secret.arn, waitMs);
@@ -154,10 +174,10 @@ export function createEnsureFresh(deps: EnsureFreshDeps) {
         if (afterChain && isChainDead(afterChain)) continue;
         throw new AppError('PROVIDER_UNAVAILABLE', `The refresh of ${current.secret.name} failed: ${ended.lastError ?? 'unknown error'}.`);
       }
-      // Whatever the version now is, it is newer than the one the caller rejected.
-      forcedVersion = undefined;
       const after = await readCurrent(input.SecretId);
       refreshed = after.installation.chains.get(chainName)?.access_token !== chain.access_token;
+      // The refused token is gone once the chain has a new one.
+      if (refreshed) rejectedToken = undefined;
     }
   };
 }

@@ -1,6 +1,9 @@
 import { AppError, Messages } from '../domain/errors.js';
 import { labelsAfterStageUpdate, Stage, stagesByVersion } from '../domain/staging-labels.js';
+import { RotationStepError } from '../domain/rotation.js';
+import type { RotationFence } from '../ports/rotation-function.js';
 import type { RotationSecretsApi } from '../ports/rotator.js';
+import type { SecretStoreTransaction } from '../ports/secret-store.js';
 import type { SecretServiceDeps } from './context.js';
 import { requireSecret } from './resolve-secret.js';
 import { openVersionValue, writeVersion } from './write-version.js';
@@ -9,8 +12,21 @@ import { openVersionValue, writeVersion } from './write-version.js';
  * The secret operations a built-in rotator may use, with the AWS API's semantics and
  * audited under the rotation's name, so built-in and external functions act alike.
  */
-export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string): RotationSecretsApi {
+export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string, fence?: RotationFence): RotationSecretsApi {
   const { store, cipher, clock, installation } = deps;
+
+  /**
+   * Refuses the write when this run no longer holds the rotation (another run claimed it:
+   * its epoch moved on). The empty update is the store's fence check, and on PostgreSQL it
+   * holds the row until the transaction ends, so no claim slips in between.
+   */
+  async function assertStillHeld(tx: SecretStoreTransaction): Promise<void> {
+    if (!fence) return;
+    if (!(await tx.updateRotation(fence.rotationId, fence.epoch, {}))) {
+      throw new RotationStepError('This run lost the rotation to another run; it writes nothing more.');
+    }
+  }
+
   return {
     async versionStages(secretId) {
       const secret = await requireSecret(store, installation, secretId, clock.now());
@@ -35,6 +51,7 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
       await store.transaction(async (tx) => {
         const now = clock.now();
         const secret = await requireSecret(tx, installation, secretId, now);
+        await assertStillHeld(tx);
         await writeVersion(tx, cipher, { secret, versionId, value, stages: [Stage.pending], now });
         await tx.appendAudit({ at: now, actor, operation: 'PutSecretValue', secretArn: secret.arn, versionId });
       });
@@ -44,6 +61,7 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
       await store.transaction(async (tx) => {
         const now = clock.now();
         const secret = await requireSecret(tx, installation, secretId, now);
+        await assertStillHeld(tx);
         const labels = await tx.getLabels(secret.arn);
         const current = labels.get(Stage.current);
         if (current === versionId) return;
@@ -74,9 +92,10 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
         if (rotation?.versionId !== versionId) {
           throw new AppError('INVALID_REQUEST', `No rotation of version ${versionId} is running for secret ${secret.name}.`);
         }
-        // Fenced like every rotation write: a worker that lost its lease records nothing.
-        if (!(await tx.updateRotation(rotation.id, rotation.epoch, { checkpoint: JSON.stringify(checkpoint) }))) {
-          throw new AppError('INVALID_REQUEST', 'The rotation moved on while its checkpoint was written.');
+        // Fenced like every rotation write: a run that lost its lease records nothing.
+        const epoch = fence?.rotationId === rotation.id ? fence.epoch : rotation.epoch;
+        if (!(await tx.updateRotation(rotation.id, epoch, { checkpoint: JSON.stringify(checkpoint) }))) {
+          throw new RotationStepError('This run lost the rotation to another run; it writes nothing more.');
         }
       });
     },
@@ -84,6 +103,7 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
     async setExpirySchedule(secretId, schedule) {
       await store.transaction(async (tx) => {
         const secret = await requireSecret(tx, installation, secretId, clock.now());
+        await assertStillHeld(tx);
         const config = await tx.getRotationConfig(secret.arn);
         if (!config) return;
         await tx.setRotationConfig(secret.arn, { ...config, expiryDueAt: schedule.dueAt, attention: schedule.attention });
@@ -94,6 +114,7 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string)
       await store.transaction(async (tx) => {
         const now = clock.now();
         const secret = await requireSecret(tx, installation, secretId, now);
+        await assertStillHeld(tx);
         const rotation = await tx.getActiveRotation(secret.arn);
         await tx.appendRotationEvent({
           at: now,

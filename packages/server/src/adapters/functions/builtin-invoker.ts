@@ -1,18 +1,18 @@
 import type { Logger } from '../../ports/logger.js';
-import type { StepInvoker } from '../../ports/rotation-function.js';
+import type { RotationFence, StepInvoker } from '../../ports/rotation-function.js';
 import type { RotationSecretsApi, Rotator } from '../../ports/rotator.js';
 
 /** Runs a built-in rotator's step in process, with the same event an external function gets. */
 export function createBuiltinInvoker<Config>(deps: {
   rotator: Rotator<Config>;
   config: Config;
-  secretsFor: (rotationToken: string) => RotationSecretsApi;
+  secretsFor: (rotationToken: string, fence: RotationFence | undefined) => RotationSecretsApi;
   logger: Logger;
 }): StepInvoker {
   const { rotator, config, logger } = deps;
   return {
     async invoke(event, context) {
-      const rotatorContext = { event, config, secrets: deps.secretsFor(event.RotationToken), signal: context.signal, logger };
+      const rotatorContext = { event, config, secrets: deps.secretsFor(event.RotationToken, context.fence), signal: context.signal, logger };
       const step = rotator[event.Step].bind(rotator);
       // A built-in step cannot be interrupted mid-write; the timeout still bounds the wait.
       const running = step(rotatorContext);

@@ -1,5 +1,5 @@
 import type { Logger } from '../../ports/logger.js';
-import type { ResolvedFunction } from '../../ports/rotation-function.js';
+import type { ResolvedFunction, RotationFence } from '../../ports/rotation-function.js';
 import type { RotationSecretsApi, Rotator } from '../../ports/rotator.js';
 import { createBuiltinInvoker } from './builtin-invoker.js';
 import { createProcessInvoker, type HandlerConfig } from './process-invoker.js';
@@ -18,7 +18,7 @@ export type StoredDefinition =
 export function createFunctionResolver(deps: {
   definition: (arn: string) => Promise<{ name: string; definition: StoredDefinition } | undefined>;
   builtins: ReadonlyMap<string, Rotator<never>>;
-  secretsFor: (rotationToken: string) => RotationSecretsApi;
+  secretsFor: (rotationToken: string, fence: RotationFence | undefined) => RotationSecretsApi;
   region: string;
   endpointUrl: () => string;
   logger: Logger;

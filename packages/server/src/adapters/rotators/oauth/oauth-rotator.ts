@@ -11,6 +11,7 @@ import {
   type OAuthInstallation,
   type TokenChain,
 } from '../../../domain/oauth-installation.js';
+import { AppError } from '../../../domain/errors.js';
 import { redact } from '../../../domain/redacted.js';
 import { RotationStepError } from '../../../domain/rotation.js';
 import type { RotationSecretsApi, Rotator, RotatorContext } from '../../../ports/rotator.js';
@@ -208,6 +209,8 @@ async function storePending(context: RotatorContext<unknown>, installation: OAut
       await secrets.putPendingValue(event.SecretId, event.ClientRequestToken, value);
       return;
     } catch (error) {
+      // A fenced write (this run lost the rotation) or a refused one is final; only the store's own trouble is retried.
+      if (error instanceof RotationStepError || error instanceof AppError) throw error;
       lastError = error;
       if (context.signal.aborted) break;
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
