@@ -116,7 +116,9 @@ async function follow(
 /** `rotor events`: follows the rotation event stream (Server-Sent Events from Rotor's API). */
 export function registerEventsCommand(program: Command): void {
   withConnectionOptions(program.command('events'))
-    .description('follow rotation events (started, step-succeeded, retrying, succeeded, failed, cancelled, overdue, rolled-back) until Ctrl-C')
+    .description(
+      'follow rotation events (started, step-succeeded, retrying, succeeded, failed, cancelled, overdue, rolled-back, reauthorization-required, function-misconfigured) until Ctrl-C',
+    )
     .option('--secret <secret-id>', 'only this secret (name or ARN)')
     .option('--since <event-id>', 'first replay the events after this id (0: the whole log)')
     .option('--count <n>', 'exit after N events', positiveInteger)

@@ -45,7 +45,7 @@ export function registerFunctionsCommands(program: Command): void {
     .command('create')
     .description('register a function: --builtin KIND [--config JSON], --handler FILE:EXPORT, or --url URL')
     .argument('<name>', 'the function name; its ARN is arn:aws:lambda:<region>:<account>:function:<name>')
-    .option('--builtin <kind>', 'a built-in rotator: random')
+    .option('--builtin <kind>', 'a built-in rotator: random, slack, oauth2, postgres, mysql, redis')
     .option('--config <json>', 'configuration of the built-in rotator')
     .option('--handler <file:export>', 'an AWS-Lambda-style handler (Python or Node) run as a local process')
     .option('--env <KEY=VALUE...>', 'environment for a handler', [])

@@ -31,10 +31,13 @@ function readRecords(file: string): unknown[] {
   }
   const trimmed = text.trim();
   try {
-    // A JSON array, a single object, or JSON Lines (one installation per line).
-    if (trimmed.startsWith('[')) return JSON.parse(trimmed) as unknown[];
-    if (trimmed.includes('\n') && !trimmed.startsWith('{\n')) return trimmed.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
-    return [JSON.parse(trimmed) as unknown];
+    // A JSON array or a single object (however it is laid out), else JSON Lines.
+    try {
+      const whole = JSON.parse(trimmed) as unknown;
+      return Array.isArray(whole) ? whole : [whole];
+    } catch {
+      return trimmed.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+    }
   } catch {
     // The parser's message may quote the file's contents — tokens — so it is not shown.
     throw new CliUsageError(`${file} is not JSON (an array, an object, or one object per line)`);

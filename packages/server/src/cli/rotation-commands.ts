@@ -36,6 +36,7 @@ interface StatusView {
   ResetOnManualChange: boolean;
   LastRotatedDate: string | null;
   NextRotationDate: string | null;
+  Attention?: string | null;
   Current: RunView | null;
   LastRun: RunView | null;
 }
@@ -68,6 +69,7 @@ export function printStatus(status: StatusView): void {
     ResetOnManualChange: status.ResetOnManualChange,
     LastRotated: status.LastRotatedDate,
     NextRotation: status.NextRotationDate,
+    Attention: status.Attention,
     Current: runText(status.Current),
     CurrentVersion: status.Current?.VersionId,
     LastError: status.Current?.LastError ?? (status.LastRun?.State === 'failed' ? status.LastRun.LastError : null),

@@ -3,7 +3,18 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { redact, type Redacted } from '../domain/redacted.js';
 
-const webhookEventKinds = ['started', 'step-succeeded', 'retrying', 'succeeded', 'failed', 'cancelled', 'overdue', 'rolled-back'] as const;
+const webhookEventKinds = [
+  'started',
+  'step-succeeded',
+  'retrying',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'overdue',
+  'rolled-back',
+  'reauthorization-required',
+  'function-misconfigured',
+] as const;
 
 /** `webhooks: [{ url, secret?, events? }]`; a secret missing from the file comes from ROTOR_WEBHOOK_SECRET_<n> (1-based). */
 const webhookSchema = z

@@ -23,6 +23,13 @@ function idOf(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null ? text((value as { id?: unknown }).id) : undefined;
 }
 
+/** Slack's rotating tokens always live 12 hours: an SDK record's expiry tells when it was issued. */
+const slackTokenLifetimeSeconds = 43_200;
+
+function slackIssuedAt(accessToken: unknown, expiresAt: number | undefined): number | undefined {
+  return typeof accessToken === 'string' && accessToken.startsWith('xoxe.') && expiresAt !== undefined ? expiresAt - slackTokenLifetimeSeconds : undefined;
+}
+
 function chain(fields: Record<string, unknown>): TokenChain {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as unknown as TokenChain;
 }
@@ -86,6 +93,7 @@ function fromBoltJs(record: Record<string, unknown>): OAuthInstallation {
         token_type: 'bot',
         access_token: bot.token,
         refresh_token: text(bot.refreshToken),
+        issued_at: slackIssuedAt(bot.token, numberOf(bot.expiresAt)),
         expires_at: numberOf(bot.expiresAt),
         scope: Array.isArray(bot.scopes) ? bot.scopes.join(',') : undefined,
         bot_user_id: text(bot.userId),
@@ -100,6 +108,7 @@ function fromBoltJs(record: Record<string, unknown>): OAuthInstallation {
         token_type: 'user',
         access_token: user.token,
         refresh_token: text(user.refreshToken),
+        issued_at: slackIssuedAt(user.token, numberOf(user.expiresAt)),
         expires_at: numberOf(user.expiresAt),
         scope: Array.isArray(user.scopes) ? user.scopes.join(',') : undefined,
         user_id: text(user.id),
@@ -131,6 +140,7 @@ function fromPython(record: Record<string, unknown>): OAuthInstallation {
         token_type: 'bot',
         access_token: record.bot_token,
         refresh_token: text(record.bot_refresh_token),
+        issued_at: slackIssuedAt(record.bot_token, numberOf(record.bot_token_expires_at)),
         expires_at: numberOf(record.bot_token_expires_at),
         scope: scopes(record.bot_scopes),
         bot_user_id: text(record.bot_user_id),
@@ -144,6 +154,7 @@ function fromPython(record: Record<string, unknown>): OAuthInstallation {
         token_type: 'user',
         access_token: record.user_token,
         refresh_token: text(record.user_refresh_token),
+        issued_at: slackIssuedAt(record.user_token, numberOf(record.user_token_expires_at)),
         expires_at: numberOf(record.user_token_expires_at),
         scope: scopes(record.user_scopes),
         user_id: text(record.user_id),
@@ -177,21 +188,37 @@ export function importInstallation(record: unknown, issuedAt: number): OAuthInst
   throw new AppError('INVALID_REQUEST', 'The record is not an installation Rotor recognises (Rotor, Bolt JS, slack_sdk or an oauth.v2.access answer).');
 }
 
-/** Keeps chains the new installation lacks (a reinstall that asked for bot scopes only keeps the user chain). */
+/**
+ * Keeps chains the new installation lacks (a reinstall that asked for bot scopes only keeps
+ * the user chain), and never lets an older token replace a newer live one: re-importing an
+ * old export would otherwise put back a refresh token the provider has already retired.
+ */
 export function mergeInstallations(previous: OAuthInstallation | undefined, next: OAuthInstallation): OAuthInstallation {
   if (!previous || previous.provider !== next.provider) return next;
   const chains = new Map(previous.chains);
-  for (const [name, value] of next.chains) chains.set(name, value);
+  for (const [name, incoming] of next.chains) {
+    const stored = previous.chains.get(name);
+    const storedIsNewer =
+      stored !== undefined &&
+      stored.status === undefined &&
+      stored.expires_at !== undefined &&
+      incoming.expires_at !== undefined &&
+      stored.expires_at > incoming.expires_at;
+    if (!storedIsNewer) chains.set(name, incoming);
+  }
   return { provider: next.provider, attributes: { ...previous.attributes, ...next.attributes }, chains };
 }
 
 /**
- * A secret name from a pattern such as `slack/{team_id}/bot`: `{team_id}`,
- * `{enterprise_id}`, `{app_id}`, `{user_id}`, `{team_or_enterprise_id}` (for org-wide installs).
+ * A secret name from a pattern such as `slack/{team_or_enterprise_id}`: `{team_id}`,
+ * `{enterprise_id}`, `{app_id}`, `{user_id}`, `{team_or_enterprise_id}` (org-wide installs
+ * have no team), plus what the caller adds: `{function}` and `{install_name}` (the
+ * install link's `?name=`, for providers whose answer names nothing).
  */
-export function secretNameFor(pattern: string, installation: OAuthInstallation): string {
+export function secretNameFor(pattern: string, installation: OAuthInstallation, extra: Readonly<Record<string, string>> = {}): string {
   const user = installation.chains.get('user');
   const values: Record<string, unknown> = {
+    ...extra,
     ...installation.attributes,
     user_id: user?.user_id,
     team_or_enterprise_id: installation.attributes.is_enterprise_install === true ? installation.attributes.enterprise_id : installation.attributes.team_id,

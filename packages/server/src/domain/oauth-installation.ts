@@ -130,8 +130,22 @@ export function refreshDueAt(provider: OAuthProvider, chain: TokenChain, fractio
   if (!isRefreshable(provider, chain)) return undefined;
   if (needsExchange(provider, chain)) return now;
   if (chain.expires_at === undefined) return undefined;
-  const issuedAt = chain.issued_at ?? chain.expires_at;
-  return issuedAt + fraction * Math.max(0, chain.expires_at - issuedAt);
+  // An imported token whose issue time is unknown is refreshed a safety margin before expiry.
+  if (chain.issued_at === undefined) return chain.expires_at - unknownIssueMarginSeconds;
+  return chain.issued_at + fraction * Math.max(0, chain.expires_at - chain.issued_at);
+}
+
+const unknownIssueMarginSeconds = 600;
+
+/**
+ * What the schedule should do for an installation: refresh at `dueAt` (epoch seconds), or
+ * nothing by expiry (`dueAt` undefined) — and `attention` only when every chain is dead,
+ * since a live chain without an expiry simply needs no refresh.
+ */
+export function expiryScheduleOf(installation: OAuthInstallation, fraction: number, now: number): { dueAt: number | undefined; attention: 'reauthorization-required' | undefined } {
+  const due = nextChainDue(installation, fraction, now);
+  const allDead = [...installation.chains.values()].every(isChainDead);
+  return { dueAt: due?.dueAt, attention: allDead ? 'reauthorization-required' : undefined };
 }
 
 /** The refreshable chain due first, with its due time; undefined when no chain can be refreshed. */
@@ -166,6 +180,8 @@ const terminalErrors = new Set([
   'token_already_exchanged',
   'invalid_token',
   'token_rotation_not_enabled',
+  // GitHub Apps' answer to a used or expired refresh token.
+  'bad_refresh_token',
 ]);
 const clientErrors = new Set(['invalid_client_id', 'bad_client_secret', 'invalid_client', 'invalid_grant_type', 'unauthorized_client', 'unsupported_grant_type']);
 

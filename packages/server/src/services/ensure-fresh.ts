@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../domain/errors.js';
+import { AppError, Messages } from '../domain/errors.js';
 import { defaultChainOf, isChainDead, parseInstallation, secondsValid, type OAuthInstallation } from '../domain/oauth-installation.js';
 import { rotationUnfinished } from '../domain/rotation.js';
 import { Stage } from '../domain/staging-labels.js';
@@ -96,6 +96,10 @@ export function createEnsureFresh(deps: EnsureFreshDeps) {
   async function joinOrStartRotation(secret: StoredSecret, chainName: string): Promise<StoredRotation> {
     const started = await store.transaction(async (tx) => {
       const now = clock.now();
+      // The secret first: reading it in a transaction locks its row (PostgreSQL), so callers
+      // on several replicas queue here and each sees the rotation the one before started,
+      // instead of reading "no active rotation" and then the other's AWSPENDING.
+      if (!(await tx.findSecretByArn(secret.arn))) throw new AppError('RESOURCE_NOT_FOUND', Messages.secretNotFound);
       const active = await tx.getActiveRotation(secret.arn);
       if (active) return { rotation: active, isNew: false };
       const config = await tx.getRotationConfig(secret.arn);

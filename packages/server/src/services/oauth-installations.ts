@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
 import { importInstallation, mergeInstallations, secretNameFor } from '../domain/installation-import.js';
-import { nextChainDue, parseInstallation, serializeInstallation, type OAuthInstallation } from '../domain/oauth-installation.js';
+import { expiryScheduleOf, parseInstallation, serializeInstallation, type OAuthInstallation } from '../domain/oauth-installation.js';
 import { redact } from '../domain/redacted.js';
 import { Stage } from '../domain/staging-labels.js';
 import type { OAuthApp, OAuthAppResolver } from '../ports/oauth-app.js';
@@ -38,6 +38,8 @@ export interface OAuthInstallationsDeps extends SecretServiceDeps {
  * installation stores. Each installation becomes (or updates) one secret, named by the
  * function's pattern, with rotation enabled and its schedule set by the tokens' expiry.
  */
+const installNamePattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
 export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
   const { store, cipher, clock, installation: rotorInstallation } = deps;
   const createSecret = createCreateSecret(deps);
@@ -85,11 +87,11 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
   }
 
   /** Creates or updates the installation's secret and schedules its refreshes. */
-  async function storeInstallation(app: OAuthApp, incoming: OAuthInstallation, context: RequestContext): Promise<StoredInstallation> {
+  async function storeInstallation(app: OAuthApp, incoming: OAuthInstallation, installName: string, context: RequestContext): Promise<StoredInstallation> {
     if (incoming.provider !== (app.kind === 'slack' ? 'slack' : 'oauth2')) {
       throw new AppError('INVALID_REQUEST', `A ${incoming.provider} installation cannot be stored by the ${app.kind} function ${app.functionName}.`);
     }
-    const name = secretNameFor(app.secretNamePattern, incoming);
+    const name = secretNameFor(app.secretNamePattern, incoming, { function: app.functionName, install_name: installName });
     const existing = await store.findSecretByName(name);
     const merged = mergeInstallations(existing ? await readInstallationValue(existing.arn) : undefined, incoming);
     const value = { kind: 'string' as const, value: redact(serializeInstallation(merged)) };
@@ -110,7 +112,7 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
     const nextRotationAt = await store.transaction(async (tx) => {
       const now = clock.now();
       const previous = await tx.getRotationConfig(arn);
-      const due = nextChainDue(merged, app.refreshFraction, Math.floor(now / 1000));
+      const schedule = expiryScheduleOf(merged, app.refreshFraction, Math.floor(now / 1000));
       const config: StoredRotationConfig = {
         enabled: true,
         functionArn: app.functionArn,
@@ -121,9 +123,9 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
         lastRotatedAt: previous?.lastRotatedAt,
         nextRotationAt: undefined,
         anchorAt: now,
-        expiryDueAt: due === undefined ? undefined : Math.round(due.dueAt * 1000),
-        // A new installation is what a person does about a dead chain.
-        attention: due === undefined ? 'reauthorization-required' : undefined,
+        expiryDueAt: schedule.dueAt === undefined ? undefined : Math.round(schedule.dueAt * 1000),
+        // Only an installation whose every chain is dead waits for a person.
+        attention: schedule.attention,
       };
       const next = (await tx.getActiveRotation(arn)) ? undefined : computeNextRotationAt(config, arn, now, now);
       await tx.setRotationConfig(arn, { ...config, nextRotationAt: next });
@@ -140,28 +142,46 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
     };
   }
 
-  function signState(functionName: string, expiresAt: number, nonce: string): string {
-    return createHmac('sha256', deps.stateKey).update(`${functionName}\u0000${expiresAt}\u0000${nonce}`).digest('base64url');
+  function signState(functionName: string, expiresAt: number, nonce: string, installName: string): string {
+    return createHmac('sha256', deps.stateKey).update(`${functionName}\u0000${expiresAt}\u0000${nonce}\u0000${installName}`).digest('base64url');
   }
 
-  function verifyState(functionName: string, state: string): void {
-    const [expires, nonce, signature] = state.split('.');
+  /** The install name the signed state carries, once the state is proven ours and fresh. */
+  function verifyState(functionName: string, state: string): string {
+    const [expires, nonce, encodedName, signature] = state.split('.');
     const expiresAt = Number(expires);
-    if (!expires || !nonce || !signature || !Number.isSafeInteger(expiresAt)) throw new AppError('INVALID_REQUEST', 'The install link is not valid; start the installation again.');
-    const expected = Buffer.from(signState(functionName, expiresAt, nonce));
+    const invalid = () => new AppError('INVALID_REQUEST', 'The install link is not valid; start the installation again.');
+    if (!expires || !nonce || encodedName === undefined || !signature || !Number.isSafeInteger(expiresAt)) throw invalid();
+    const installName = Buffer.from(encodedName, 'base64url').toString('utf8');
+    const expected = Buffer.from(signState(functionName, expiresAt, nonce, installName));
     const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError('INVALID_REQUEST', 'The install link is not valid; start the installation again.');
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
     if (clock.now() > expiresAt) throw new AppError('INVALID_REQUEST', 'The install link has expired; start the installation again.');
+    return installName;
+  }
+
+  /** Fails before the code exchange when the name cannot be made from what is known without the provider's answer. */
+  function assertNameable(app: OAuthApp, installName: string): void {
+    if (app.kind !== 'oauth2') return;
+    secretNameFor(app.secretNamePattern, { provider: 'oauth2', attributes: {}, chains: new Map() }, { function: app.functionName, install_name: installName });
   }
 
   return {
     /** Where the install link sends the browser: the provider's consent page with a signed state. */
-    async installUrl(functionName: string): Promise<string> {
+    async installUrl(functionName: string, installName: string | null = null): Promise<string> {
       const app = await requireApp(functionName);
+      const name = installName ?? 'default';
+      if (!installNamePattern.test(name)) throw new AppError('INVALID_PARAMETER', 'An install name is 1-64 letters, digits, dots, hyphens or underscores.');
+      assertNameable(app, name);
       const client = await clientCredentials(app);
       const expiresAt = clock.now() + stateTtlMs;
       const nonce = randomBytes(12).toString('base64url');
-      return app.authorizeUrl(client.clientId, `${expiresAt}.${nonce}.${signState(functionName, expiresAt, nonce)}`, app.redirectUri);
+      const state = `${expiresAt}.${nonce}.${Buffer.from(name).toString('base64url')}.${signState(functionName, expiresAt, nonce, name)}`;
+      try {
+        return app.authorizeUrl(client.clientId, state, app.redirectUri);
+      } catch {
+        throw new AppError('INVALID_REQUEST', `Function ${functionName} has no authorizeUrl configured, so it has no install link.`);
+      }
     },
 
     /** The redirect back from the provider: checks the state, exchanges the code, stores the installation. */
@@ -169,7 +189,8 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
       const app = await requireApp(functionName);
       if (input.error) throw new AppError('INVALID_REQUEST', `The provider reported ${input.error.slice(0, 100)}; the app was not installed.`);
       if (!input.code || !input.state) throw new AppError('INVALID_REQUEST', 'The callback needs code and state parameters.');
-      verifyState(functionName, input.state);
+      const installName = verifyState(functionName, input.state);
+      assertNameable(app, installName);
       const client = await clientCredentials(app);
       const controller = new AbortController();
       let answer;
@@ -179,7 +200,7 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
         throw new AppError('PROVIDER_UNAVAILABLE', `The provider did not complete the code exchange: ${error instanceof Error ? error.message : 'unknown error'}`);
       }
       if (answer.kind !== 'installed') throw new AppError('INVALID_REQUEST', `The provider refused the code (${answer.error}); the app was not installed.`);
-      return storeInstallation(app, answer.installation, { actor: `oauth-callback:${functionName}` });
+      return storeInstallation(app, answer.installation, installName, { actor: `oauth-callback:${functionName}` });
     },
 
     /** `rotor oauth import`: records of an existing installation store, each stored as an installation. */
@@ -187,7 +208,11 @@ export function createOAuthInstallations(deps: OAuthInstallationsDeps) {
       const app = await requireApp(functionName);
       const issuedAt = Math.floor(clock.now() / 1000);
       const stored: StoredInstallation[] = [];
-      for (const record of records) stored.push(await storeInstallation(app, importInstallation(record, issuedAt), context));
+      for (const record of records) {
+        const installName = typeof (record as { install_name?: unknown })?.install_name === 'string' ? (record as { install_name: string }).install_name : 'default';
+        if (!installNamePattern.test(installName)) throw new AppError('INVALID_PARAMETER', 'An install_name is 1-64 letters, digits, dots, hyphens or underscores.');
+        stored.push(await storeInstallation(app, importInstallation(record, issuedAt), installName, context));
+      }
       return stored;
     },
   };

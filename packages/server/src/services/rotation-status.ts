@@ -38,6 +38,8 @@ export interface RotationStatus {
   ResetOnManualChange: boolean;
   LastRotatedDate: Date | null;
   NextRotationDate: Date | null;
+  /** Why nothing is scheduled until a person acts (`reauthorization-required`), if so. */
+  Attention: string | null;
   /** The running or retrying rotation, if any. */
   Current: RotationRun | null;
   /** The newest finished rotation (succeeded, failed or cancelled), if any. */
@@ -103,6 +105,7 @@ export function describeRotationStatus(
     ResetOnManualChange: config?.resetOnManualChange ?? true,
     LastRotatedDate: date(config?.lastRotatedAt),
     NextRotationDate: config?.enabled ? date(config.nextRotationAt) : null,
+    Attention: config?.attention ?? null,
     Current: current ? describeRun(current) : null,
     LastRun: last ? describeRun(last) : null,
   };

@@ -112,6 +112,7 @@ describe('GET /v1/secrets/{id}/rotation', () => {
         ResetOnManualChange: true,
         LastRotatedDate: null,
         NextRotationDate: null,
+        Attention: null,
         Current: null,
         LastRun: null,
       });

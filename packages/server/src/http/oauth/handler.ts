@@ -7,7 +7,8 @@ import { problemTable } from '../api/problem.js';
 /**
  * The browser side of installing an OAuth app, unauthenticated by design (a person
  * clicks through the provider's consent page):
- * - `GET /oauth/{function}/install` redirects to the provider with a signed, expiring state;
+ * - `GET /oauth/{function}/install[?name=…]` redirects to the provider with a signed, expiring
+ *   state (carrying the install name for patterns with `{install_name}`);
  * - `GET /oauth/{function}/callback` checks the state, exchanges the code and stores the
  *   installation as a secret (`/oauth/slack/callback` for a function named `slack`).
  * Pages say which secret was written, never a token.
@@ -36,7 +37,7 @@ export function createOAuthHandler(deps: { installations: Pick<OAuthInstallation
     const [, functionName, action] = match as unknown as [string, string, 'install' | 'callback'];
     try {
       if (action === 'install') {
-        const location = await deps.installations.installUrl(functionName);
+        const location = await deps.installations.installUrl(functionName, url.searchParams.get('name'));
         response.writeHead(302, { location, 'cache-control': 'no-store', 'content-length': 0 });
         response.end();
         return;

@@ -286,7 +286,7 @@ describe('database user rotator, with a master user', () => {
     await rotator.createSecret(context(config, 'createSecret', 'v1'));
     const error = await failure(rotator.setSecret(context(config, 'setSecret', 'v1')));
     expect(error.retryable).toBe(false);
-    expect(error.message).toContain("cannot log in as the master user of master-AbCdEf: its password is refused");
+    expect(error.message).toMatch(/cannot log in as the master user of master-AbCdEf: password authentication failed for "admin" .*\(check the master secret\)\.$/);
     for (const secret of ['master-password-0', 'the-real-master-password', 'app-password-0', secrets.document(secretArn, 'v1').password as string]) {
       expect(error.message).not.toContain(secret);
     }

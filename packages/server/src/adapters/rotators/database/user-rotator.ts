@@ -135,6 +135,7 @@ class StepRun<Config extends DatabaseRotatorConfig> {
    */
   async masterSession(masterarn: string, target: DatabaseCredential): Promise<{ session: DatabaseSession; username: string }> {
     const tried: string[] = [];
+    let lastReason = '';
     for (const stage of ['AWSCURRENT', 'AWSPENDING']) {
       let value;
       try {
@@ -155,10 +156,11 @@ class StepRun<Config extends DatabaseRotatorConfig> {
       if (result.failure !== 'auth') {
         throw this.error(`cannot log in as master user "${master.username}" of ${secretLabel(masterarn)}: ${result.reason}`, retryableKinds.has(result.failure));
       }
+      lastReason = result.reason;
       this.logger.warn({ masterSecret: secretLabel(masterarn), stage, reason: result.reason }, 'master credential refused');
     }
     if (tried.length === 0) throw this.error(`the master secret ${secretLabel(masterarn)} has no AWSCURRENT value.`, false);
-    throw this.error(`cannot log in as the master user of ${secretLabel(masterarn)}: its password is refused (check the master secret).`, false);
+    throw this.error(`cannot log in as the master user of ${secretLabel(masterarn)}: ${lastReason} (check the master secret).`, false);
   }
 
   /** A session of the user itself, with the first of `candidates` (same user, other passwords) that logs in. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection, type ConnectionOptions, type RowDataPacket } from 'mysql2/promise';
 import type { TlsConfig } from '../database/config.js';
 import type { DatabaseDriver, DatabaseSession, FailureKind } from '../database/driver.js';
+import { isTlsSetupFailure } from '../database/tls-errors.js';
 import { copiedGrants } from './grants.js';
 import type { MysqlRotatorConfig } from './mysql-rotator.js';
 
@@ -28,6 +29,7 @@ interface MysqlError {
 }
 
 function classify(error: unknown): FailureKind {
+  if (isTlsSetupFailure(error)) return 'invalid';
   const { code, errno, sqlState } = (error ?? {}) as MysqlError;
   if (typeof errno === 'number') {
     if (authErrors.has(errno)) return 'auth';
@@ -69,10 +71,11 @@ function createSession(connection: Connection, config: MysqlRotatorConfig, timeo
     },
 
     async setOwnPassword(password) {
-      // Changing one's own password needs no privilege with these forms. MariaDB's
-      // `SET PASSWORD = '…'` takes a hash, hence PASSWORD(); MySQL 8 has no PASSWORD().
+      // Changing one's own password needs no privilege in these forms (MariaDB refuses
+      // ALTER USER CURRENT_USER() without CREATE USER). MariaDB's `SET PASSWORD = '…'` takes a
+      // hash, hence PASSWORD(); MySQL 8 has no PASSWORD() and documents ALTER USER USER().
       if (await isMariadb()) await run('SET PASSWORD = PASSWORD(?)', [password.reveal()]);
-      else await run('ALTER USER CURRENT_USER() IDENTIFIED BY ?', [password.reveal()]);
+      else await run('ALTER USER USER() IDENTIFIED BY ?', [password.reveal()]);
     },
 
     async setPassword(username, password) {

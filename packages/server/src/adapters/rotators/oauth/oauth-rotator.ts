@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   isChainDead,
   needsExchange,
+  expiryScheduleOf,
   nextChainDue,
   parseInstallation,
   serializeInstallation,
@@ -38,7 +39,11 @@ import type { ClientCredentials, ProviderAnswer, TokenGrant, TokenProvider } fro
  */
 const installSettings = z
   .object({
-    /** Secret name of a new installation; `{team_id}`, `{enterprise_id}`, `{app_id}`, `{user_id}` are filled in. */
+    /**
+     * Secret name of a new installation: `{team_id}`, `{enterprise_id}`, `{team_or_enterprise_id}`,
+     * `{app_id}`, `{user_id}` from the provider's answer; `{function}`; `{install_name}` from the
+     * install link's `?name=` (or an imported record's `install_name`).
+     */
     secretNamePattern: z.string().min(1).max(512).optional(),
     redirectUri: z.string().url().optional(),
     scopes: z.array(z.string().min(1)).optional(),
@@ -93,7 +98,8 @@ export interface OAuthFunctionSettings {
 
 /** A function's configuration resolved into a provider client and its defaults. */
 export function oauthSettingsOf(kind: string, config: OAuthRotatorConfig): OAuthFunctionSettings {
-  const requestTimeoutMs = config.requestTimeoutMs ?? 10_000;
+  // Shorter than Slack's (undocumented, short) grace window, so a timed-out refresh can still be replayed inside it.
+  const requestTimeoutMs = config.requestTimeoutMs ?? 5_000;
   const provider =
     kind === 'slack'
       ? createSlackProvider({
@@ -118,7 +124,7 @@ export function oauthSettingsOf(kind: string, config: OAuthRotatorConfig): OAuth
     refreshFraction: config.refreshFraction ?? 0.5,
     graceSeconds: config.graceSeconds ?? (kind === 'slack' ? 10 : 0),
     misconfiguredRetryMs: (config.misconfiguredRetrySeconds ?? 300) * 1000,
-    secretNamePattern: config.install?.secretNamePattern ?? (kind === 'slack' ? 'slack/{team_id}' : 'oauth2/{app_id}'),
+    secretNamePattern: config.install?.secretNamePattern ?? (kind === 'slack' ? 'slack/{team_or_enterprise_id}' : 'oauth2/{function}/{install_name}'),
     redirectUri: config.install?.redirectUri,
   };
 }
@@ -284,22 +290,31 @@ export function createOAuthRotator<Config extends OAuthRotatorConfig>(kind: 'sla
 
     const client = await readClientCredentials(secrets, settings.masterSecretArn);
     let answer: ProviderAnswer;
-    try {
-      answer = exchanging
-        ? await settings.provider.exchange(client, chainName, chain, { signal: context.signal, now: nowMs })
-        : await settings.provider.refresh(client, chainName, chain, { signal: context.signal, now: nowMs });
-    } catch (error) {
-      if (error instanceof ProviderUnreached) {
-        // Nothing left this process: the token is as unused as before.
-        await secrets.writeCheckpoint(event.SecretId, event.ClientRequestToken, { ...intent, sentHash: undefined, sentAt: undefined } as Record<string, unknown>);
-        throw new RotationStepError(error.message);
-      }
-      if (error instanceof ProviderAnswerLost) {
-        await secrets.writeCheckpoint(event.SecretId, event.ClientRequestToken, { ...intent, lostAnswers: (intent.lostAnswers ?? 0) + 1 } as Record<string, unknown>);
-            // The retry policy's first delay (a second) keeps the retry inside a provider's grace window.
+    let sentIntent = intent;
+    for (let replays = 0; ; replays++) {
+      try {
+        answer = exchanging
+          ? await settings.provider.exchange(client, chainName, chain, { signal: context.signal, now: nowMs })
+          : await settings.provider.refresh(client, chainName, chain, { signal: context.signal, now: nowMs });
+        break;
+      } catch (error) {
+        if (error instanceof ProviderUnreached) {
+          // Nothing left this process: the token is as unused as before.
+          await secrets.writeCheckpoint(event.SecretId, event.ClientRequestToken, { ...sentIntent, sentHash: undefined, sentAt: undefined } as Record<string, unknown>);
+          throw new RotationStepError(error.message);
+        }
+        if (!(error instanceof ProviderAnswerLost)) throw error;
+        sentIntent = { ...sentIntent, lostAnswers: (sentIntent.lostAnswers ?? 0) + 1 };
+        await secrets.writeCheckpoint(event.SecretId, event.ClientRequestToken, sentIntent as Record<string, unknown>);
+        // Inside the provider's grace window the same token is replayed at once, in this step;
+        // after it, the retry policy waits and the provider's answer to the replay decides.
+        const insideGrace = secrets.now() - sentIntent.sentAt! < settings.graceSeconds * 1000;
+        if (insideGrace && replays < 2 && !context.signal.aborted) {
+          logger.warn({ chain: chainName, lostAnswers: sentIntent.lostAnswers }, 'refresh answer lost; replaying the same token inside the grace window');
+          continue;
+        }
         throw new RotationStepError(`${error.message} The refresh may have happened; it is retried with the same refresh token.`);
       }
-      throw error;
     }
 
     if (answer.kind === 'granted') {
@@ -370,11 +385,11 @@ export function createOAuthRotator<Config extends OAuthRotatorConfig>(kind: 'sla
     const installed = await readInstallation(secrets, event.SecretId, { versionId: event.ClientRequestToken });
     if (!installed) return;
     const nowMs = secrets.now();
-    const due = nextChainDue(installed, settings.refreshFraction, Math.floor(nowMs / 1000));
+    const schedule = expiryScheduleOf(installed, settings.refreshFraction, Math.floor(nowMs / 1000));
     // Never sooner than a second from now: a provider granting near-expired tokens must not spin the scheduler.
     await secrets.setExpirySchedule(event.SecretId, {
-      dueAt: due === undefined ? undefined : Math.max(Math.round(due.dueAt * 1000), nowMs + 1000),
-      attention: due === undefined ? 'reauthorization-required' : undefined,
+      dueAt: schedule.dueAt === undefined ? undefined : Math.max(Math.round(schedule.dueAt * 1000), nowMs + 1000),
+      attention: schedule.attention,
     });
     const checkpoint = ((await secrets.readCheckpoint(event.SecretId, event.ClientRequestToken)) as OAuthCheckpoint | undefined) ?? {};
     if (checkpoint.deathReported) return;

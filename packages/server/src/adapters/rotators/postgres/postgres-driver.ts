@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Redacted } from '../../../domain/redacted.js';
 import type { TlsConfig } from '../database/config.js';
 import type { DatabaseDriver, DatabaseSession, FailureKind } from '../database/driver.js';
+import { isTlsSetupFailure } from '../database/tls-errors.js';
 import { scramVerifier } from './scram.js';
 import type { PostgresRotatorConfig } from './postgres-rotator.js';
 
@@ -24,6 +25,7 @@ function codeOf(error: unknown): string | undefined {
 
 function classify(error: unknown): FailureKind {
   const code = codeOf(error);
+  if (isTlsSetupFailure(error)) return 'invalid';
   // 28P01 invalid_password; 28000 invalid_authorization_specification (pg_hba refusal, no such role).
   if (code === '28P01' || code === '28000') return 'auth';
   if (code !== undefined && (transientStates.test(code) || nodeNetworkCode.test(code))) return 'unreachable';

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
 import type { TlsConfig } from '../database/config.js';
 import type { DatabaseDriver, DatabaseSession, FailureKind } from '../database/driver.js';
+import { isTlsSetupFailure } from '../database/tls-errors.js';
 import { aclRulesOf, passwordHashRule, withoutPasswordRules } from './acl-rules.js';
 import type { RedisRotatorConfig } from './redis-rotator.js';
 
@@ -25,6 +26,7 @@ class RedisRefusal extends Error {
 
 function classify(error: unknown): FailureKind {
   if (error instanceof RedisRefusal) return error.kind;
+  if (isTlsSetupFailure(error)) return 'invalid';
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   if (/^(WRONGPASS|NOAUTH)\b/.test(message) || /invalid password/i.test(message)) return 'auth';
