@@ -23,6 +23,8 @@ function interpret(response: ProviderResponse, now: number): ProviderAnswer {
   if (response.status >= 500) throw new ProviderAnswerLost(`The token endpoint answered HTTP ${response.status}.`);
   const body = response.body;
   if (response.status >= 200 && response.status < 300) {
+    // GitHub answers token-endpoint errors with HTTP 200 and an `error` field.
+    if (!text(body?.access_token) && text(body?.error)) return { kind: 'refused', error: text(body?.error)! };
     const accessToken = text(body?.access_token);
     if (!body || !accessToken) throw new ProviderAnswerLost(`The token endpoint answered HTTP ${response.status} without an access_token.`);
     const grant: TokenGrant = {
