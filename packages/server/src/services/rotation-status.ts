@@ -133,8 +133,11 @@ export function createRotationStatus(deps: Pick<SecretServiceDeps, 'store' | 'cl
   const { store, clock, installation } = deps;
   return async function rotationStatus(secretId: string): Promise<RotationStatus> {
     const secret = await requireSecret(store, installation, secretId, clock.now());
-    // The active run, if any, is the newest one (one active per secret, and it is newer than every finished run).
-    const [config, recent] = await Promise.all([store.getRotationConfig(secret.arn), store.listRotations(secret.arn, 2)]);
+    // The configuration first, the runs after: a rotation starting in between then reads as
+    // scheduled-and-running, never as neither (starting clears the due date). The active run,
+    // if any, is the newest one (one active per secret, newer than every finished run).
+    const config = await store.getRotationConfig(secret.arn);
+    const recent = await store.listRotations(secret.arn, 2);
     return describeRotationStatus(secret, config, recent);
   };
 }
