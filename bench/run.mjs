@@ -11,11 +11,12 @@ import rotationThroughput from './rotation-throughput.mjs'
 import schedulerLateness from './scheduler-lateness.mjs'
 import idleCpu from './idle-cpu.mjs'
 import postgres from './postgres.mjs'
+import dbRotation from './db-rotation.mjs'
 import oauth from './oauth.mjs'
 import { closeAll, installCleanupHandlers, wasInterrupted } from './lib/cleanup.mjs'
 import { describeMachine, sampleBusyPercent } from './lib/machine.mjs'
 
-const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu, postgres, oauth]
+const BENCHMARKS = [getSecretValue, rotationThroughput, schedulerLateness, idleCpu, postgres, oauth, dbRotation]
 
 function usage() {
   return [

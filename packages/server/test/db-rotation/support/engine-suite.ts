@@ -22,8 +22,10 @@ import { ApplicationLoop, readCredential, rotate } from './rotation.js';
  */
 const ROTATIONS = 50;
 const displayNames = { postgres: 'PostgreSQL', mysql: 'MySQL', redis: 'Redis' } as const;
+/** How each server words a refused password (the user name in it may be scrubbed). */
+const refusals = { postgres: '\\[28P01\\] password authentication failed for user', mysql: "\\[ER_ACCESS_DENIED_ERROR\\] Access denied for user", redis: 'WRONGPASS' } as const;
 
-export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarness: () => Promise<EngineHarness>): void {
+export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarness: () => Promise<EngineHarness>, options: { tls?: boolean } = {}): void {
   let harness: EngineHarness;
   let rotor: TestRotor;
   let target: ApiTarget;
@@ -175,7 +177,7 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
       expect(run.State).toBe('failed');
       expect(run.Step).toBe('setSecret');
       // The secret's name may itself be scrubbed (a long name looks like a token to the scrubber).
-      expect(run.LastError).toMatch(new RegExp(`^${displayNames[kind]}: cannot log in as the master user of \\S+: its password is refused \\(check the master secret\\)\\.$`));
+      expect(run.LastError).toMatch(new RegExp(`^${displayNames[kind]}: cannot log in as the master user of \\S+: ${refusals[kind]}.* \\(check the master secret\\)\\.$`));
 
       const pending = await read(arn, { stage: 'AWSPENDING' });
       expect(pending.versionId).toBe(run.VersionId);
@@ -198,5 +200,28 @@ export function describeDatabaseRotation(kind: EngineHarness['kind'], makeHarnes
         name: 'InvalidRequestException',
       });
     }, 60_000);
+
+    if (options.tls) {
+      it('TLS: with tls.mode "verify-full" and the server\'s CA, a role the server admits over TLS only rotates (alternating-users)', async () => {
+        const tls = harness.tls!;
+        const functionArn = await createFunctionWithCli(rotor.dataDir, `${kind}-tls`, [
+          '--builtin',
+          kind,
+          '--config',
+          JSON.stringify({ strategy: 'alternating-users', tls: { mode: 'verify-full', ca: tls.ca } }),
+        ]);
+        const credential = { username: `${harness.prefix}_tls`, password: testPassword() };
+        await harness.createAppUser(credential);
+        await tls.requireTls(credential.username);
+        const arn = await createSecret('tls', credential, master.arn);
+        for (let i = 1; i <= 3; i++) {
+          const run = await rotate(rotor.client, target, arn, i === 1 ? functionArn : undefined);
+          expect(run.State, `rotation ${i}: ${run.LastError ?? ''}`).toBe('succeeded');
+          expect(await harness.login(await read(arn)), `rotation ${i}: AWSCURRENT logs in over TLS`).toBe(true);
+        }
+        // The server does demand TLS of these roles (so the rotator's logins as them used it).
+        await expect(harness.login(await read(arn), { tls: false })).rejects.toMatchObject({ code: '28000' });
+      }, 60_000);
+    }
   });
 }

@@ -33,8 +33,14 @@ export interface EngineHarness {
   createMasterUser(credential: Credential): Promise<void>;
   /** A password change behind Rotor's back (a DBA, a drifted replica). */
   setPasswordDirectly(credential: Credential): Promise<void>;
-  /** Logs in and runs the application's query: true, or false when the password is refused; throws on anything else. */
-  login(credential: Credential): Promise<boolean>;
+  /**
+   * Logs in and runs the application's query: true, or false when the password is refused;
+   * throws on anything else. `tls` (PostgreSQL) forces TLS on or off; by default it is used
+   * for the users `tls.requireTls` named.
+   */
+  login(credential: Credential, options?: { tls?: boolean }): Promise<boolean>;
+  /** PostgreSQL only: the server's certificate, and making a user (and its clone) TLS-only. */
+  readonly tls?: { readonly ca: string; requireTls(username: string): Promise<void> };
   cleanup(): Promise<void>;
 }
 
@@ -48,7 +54,8 @@ export function testPassword(): string {
 }
 
 export async function postgresHarness(): Promise<EngineHarness> {
-  const cluster: PrivatePostgres = await startPrivatePostgres();
+  const cluster: PrivatePostgres = await startPrivatePostgres({ tls: true });
+  const tlsUsers = new Set<string>();
   const prefix = `rt${runId()}`;
   const admin = await cluster.admin();
   await admin.query('CREATE DATABASE app');
@@ -74,8 +81,24 @@ export async function postgresHarness(): Promise<EngineHarness> {
     async setPasswordDirectly({ username, password }) {
       await app.query(`ALTER ROLE ${ident(username)} PASSWORD ${literal(password)}`);
     },
-    async login({ username, password }) {
-      const client = new pg.Client({ host: cluster.host, port: cluster.port, user: username, password, database: 'app', connectionTimeoutMillis: 5_000 });
+    tls: {
+      ca: cluster.ca!,
+      async requireTls(username) {
+        await app.query(`GRANT tls_only TO ${ident(username)}`);
+        tlsUsers.add(username).add(`${username}_clone`);
+      },
+    },
+    async login({ username, password }, options = {}) {
+      const tls = options.tls ?? tlsUsers.has(username);
+      const client = new pg.Client({
+        host: cluster.host,
+        port: cluster.port,
+        user: username,
+        password,
+        database: 'app',
+        connectionTimeoutMillis: 5_000,
+        ssl: tls ? { ca: cluster.ca!, rejectUnauthorized: true } : false,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,10 @@ import pg from 'pg';
  * so a test can prove an old password fails. Setup runs as the superuser over the Unix
  * socket (trust), which the rotator never uses.
  *
+ * With TLS on, the server presents a certificate for 127.0.0.1 signed by itself (`ca`), and
+ * members of the role `tls_only` may connect over TLS only (a `hostnossl … reject` line), so
+ * a test can prove a client used TLS.
+ *
  * initdb refuses to run as root: when the tests run as root the cluster belongs to the
  * `postgres` user (runuser). The binaries are found under /usr/lib/postgresql/<n>/bin, the
  * newest first, or in ROTOR_TEST_PG_BIN.
@@ -22,6 +26,8 @@ const run = promisify(execFile);
 export interface PrivatePostgres {
   readonly host: string;
   readonly port: number;
+  /** The server certificate (self-signed, for 127.0.0.1), when started with TLS. */
+  readonly ca: string | undefined;
   /** The superuser over the Unix socket (trust): for setup and cleanup only. */
   admin(database?: string): Promise<pg.Client>;
   stop(): Promise<void>;
@@ -50,16 +56,22 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(options: { tls?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = postgresBin();
   const asRoot = userInfo().uid === 0;
   const dir = mkdtempSync(join(tmpdir(), 'rotor-pg-'));
   const data = join(dir, 'data');
+  let owner: { uid: number; gid: number } | undefined;
   if (asRoot) {
-    const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-    const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-    chownSync(dir, uid, gid);
+    owner = { uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()), gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()) };
+    chownSync(dir, owner.uid, owner.gid);
   }
+  /** A file of the cluster's, owned by the user the server runs as. */
+  const writeOwned = (path: string, text: string, mode = 0o600) => {
+    writeFileSync(path, text, { mode });
+    chmodSync(path, mode);
+    if (owner) chownSync(path, owner.uid, owner.gid);
+  };
   const as = (command: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args));
   try {
     await as(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8']);
@@ -67,11 +79,23 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  let ca: string | undefined;
+  const tlsOptions: string[] = [];
+  if (options.tls) {
+    const key = join(data, 'server.key');
+    const cert = join(data, 'server.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+    ca = readFileSync(cert, 'utf8');
+    writeOwned(key, readFileSync(key, 'utf8'));
+    writeOwned(cert, ca, 0o644);
+    tlsOptions.push('-c ssl=on', `-c ssl_cert_file=${cert}`, `-c ssl_key_file=${key}`);
+    writeOwned(join(data, 'pg_hba.conf'), ['local all all trust', 'hostnossl all +tls_only 0.0.0.0/0 reject', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'));
+  }
   let port = 0;
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     // Durability does not matter for a throwaway cluster; start-up and DDL speed do.
-    const options = [
+    const serverOptions = [
       `-p ${port}`,
       `-k ${dir}`,
       '-c listen_addresses=127.0.0.1',
@@ -80,10 +104,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       '-c full_page_writes=off',
       '-c shared_buffers=16MB',
       '-c max_connections=100',
-      "-c password_encryption=scram-sha-256",
+      '-c password_encryption=scram-sha-256',
+      ...tlsOptions,
     ].join(' ');
     try {
-      await as(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+      await as(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOptions, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
       break;
     } catch (error) {
       // Another process took the port between the probe and the start: try another.
@@ -93,9 +118,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       }
     }
   }
+  if (options.tls) {
+    const admin = new pg.Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    await admin.query('CREATE ROLE tls_only NOLOGIN');
+    await admin.end();
+  }
   return {
     host: '127.0.0.1',
     port,
+    ca,
     async admin(database = 'postgres') {
       const client = new pg.Client({ host: dir, port, user: 'postgres', database });
       await client.connect();

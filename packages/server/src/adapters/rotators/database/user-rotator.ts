@@ -28,8 +28,8 @@ import type { DatabaseDriver, DatabaseSession, Endpoint, FailureKind, Login } fr
  *   log in again (set its password back where the rotation changed it).
  *
  * Every message is built here from the driver's error code and message and scrubbed of
- * every password this step has seen, the master's included (the engine scrubs only the
- * rotated secret's own values).
+ * every password this step has seen, the master's included (the rotation worker scrubs
+ * only the rotated secret's own values).
  */
 export interface DatabaseUserRotatorOptions<Config extends DatabaseRotatorConfig> {
   readonly kind: string;
@@ -59,7 +59,6 @@ class StepRun<Config extends DatabaseRotatorConfig> {
     readonly secrets: RotationSecretsApi,
     readonly logger: Logger,
   ) {}
-
 
   remember(credential: DatabaseCredential): DatabaseCredential {
     this.#known.push(credential.password.reveal());
