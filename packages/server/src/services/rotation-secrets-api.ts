@@ -80,7 +80,8 @@ export function createRotationSecretsApi(deps: SecretServiceDeps, actor: string,
 
     async readCheckpoint(secretId, versionId) {
       const secret = await requireSecret(store, installation, secretId, clock.now());
-      const rotation = await store.transaction((tx) => tx.getActiveRotation(secret.arn));
+      // The active rotation is the secret's newest; a plain read keeps this off the write path.
+      const [rotation] = await store.listRotations(secret.arn, 1);
       if (rotation?.versionId !== versionId || rotation.checkpoint === undefined) return undefined;
       return JSON.parse(rotation.checkpoint) as Record<string, unknown>;
     },

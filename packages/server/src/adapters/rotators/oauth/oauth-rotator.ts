@@ -391,17 +391,19 @@ export function createOAuthRotator<Config extends OAuthRotatorConfig>(kind: 'sla
       dueAt: schedule.dueAt === undefined ? undefined : Math.max(Math.round(schedule.dueAt * 1000), nowMs + 1000),
       attention: schedule.attention,
     });
+    const newlyDead = [...installed.chains].filter(([name, chain]) => {
+      const before = previous?.chains.get(name);
+      return isChainDead(chain) && (!before || !isChainDead(before));
+    });
+    if (newlyDead.length === 0) return;
     const checkpoint = ((await secrets.readCheckpoint(event.SecretId, event.ClientRequestToken)) as OAuthCheckpoint | undefined) ?? {};
     if (checkpoint.deathReported) return;
-    for (const [name, chain] of installed.chains) {
-      const before = previous?.chains.get(name);
-      if (isChainDead(chain) && (!before || !isChainDead(before))) {
-        await secrets.reportEvent(event.SecretId, {
-          kind: 'reauthorization-required',
-          message: `The ${name} chain can no longer be refreshed (${chain.status_reason ?? 'refused'}); install the app again.`,
-          versionId: event.ClientRequestToken,
-        });
-      }
+    for (const [name, chain] of newlyDead) {
+      await secrets.reportEvent(event.SecretId, {
+        kind: 'reauthorization-required',
+        message: `The ${name} chain can no longer be refreshed (${chain.status_reason ?? 'refused'}); install the app again.`,
+        versionId: event.ClientRequestToken,
+      });
     }
     await secrets.writeCheckpoint(event.SecretId, event.ClientRequestToken, { ...checkpoint, deathReported: true } as Record<string, unknown>);
   }
