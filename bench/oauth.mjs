@@ -4,7 +4,7 @@
 // provider simulator (each call forces one refresh: createSecret calls oauth.v2.access, testSecret
 // calls auth.test, finishSecret promotes).
 import { spawn } from 'node:child_process'
-import { createHash, createHmac, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
@@ -13,6 +13,7 @@ import { stopChild, trackChild } from './lib/cleanup.mjs'
 import { runLoad } from './lib/load.mjs'
 import { REPO_ROOT, runRotorCli, startRotor } from './lib/servers.mjs'
 import { envNumber } from './lib/settings.mjs'
+import { NodeSha256 } from './lib/sigv4.mjs'
 import { formatNumber, formatTable } from './lib/table.mjs'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -28,22 +29,6 @@ export function readSettings() {
     poolSize: envNumber('BENCH_POOL_SIZE', 2_000),
     refreshes: envNumber('BENCH_OAUTH_REFRESHES', 2_000),
     refreshConcurrency: envNumber('BENCH_OAUTH_REFRESH_CONCURRENCY', 64),
-  }
-}
-
-class NodeSha256 {
-  constructor(secret) {
-    this.secret = secret
-    this.reset()
-  }
-  update(data) {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest())
-  }
-  reset() {
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret))
   }
 }
 

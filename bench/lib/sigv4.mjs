@@ -86,7 +86,7 @@ export function sendSigned(url, signed) {
  * About 10x faster than the pure-JS @aws-crypto/sha256-js, which matters when a benchmark
  * signs tens of thousands of distinct requests.
  */
-class NodeSha256 {
+export class NodeSha256 {
   constructor(secret) {
     this.secret = secret
     this.reset()

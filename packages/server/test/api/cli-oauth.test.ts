@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/rotation-probes.js';
+import { runCli, runCliOk, type CliRun } from '../support/cli-runner.js';
 import { cliEntry, spawnRotor, tempDir, type RotorProcess } from '../support/rotor-server.js';
 import { stopChild } from '../support/signed-http.js';
 
@@ -14,12 +15,6 @@ import { stopChild } from '../support/signed-http.js';
  * `rotor oauth import` of an installation-store export. Built server and CLI, each in
  * its own process.
  */
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 let server: RotorProcess;
 let sim: ChildProcessByStdio<null, Readable, Readable>;
 let simUrl: string;
@@ -27,29 +22,12 @@ let dataDir: string;
 /** The simulated Slack app, created by the first test. */
 let clientId: string;
 
-function rotor(args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_') && !key.startsWith('ROTOR_')) env[key] = value;
-  const child = spawn(process.execPath, [cliEntry, ...args], { env: { ...env, ROTOR_DATA_DIR: dataDir, ROTOR_ENDPOINT: server.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function rotor(args: readonly string[]): Promise<CliRun> {
+  return runCli(args, { dataDir, endpoint: server.url });
 }
 
-async function ok(args: readonly string[]): Promise<string> {
-  const run = await rotor(args);
-  expect(run.stderr, `rotor ${args.join(' ')}`).toBe('');
-  expect(run.code, `rotor ${args.join(' ')}`).toBe(0);
-  return run.stdout;
+function ok(args: readonly string[]): Promise<string> {
+  return runCliOk(args, { dataDir, endpoint: server.url });
 }
 
 async function simPost(path: string, body: unknown): Promise<Record<string, unknown>> {
