@@ -160,9 +160,8 @@ async function herds(h: OAuthHarness, urls: readonly string[], label: string): P
 
       const after = await h.currentValue(name);
       const newToken = tokenHash(after.value.bot!.access_token);
-      expect(after.versionId).not.toBe(before.versionId);
-      expect(newToken).not.toBe(tokenHash(bot.access_token));
-      // All 400 callers: 200 and the same new token, of the new version.
+      // All 400 callers: 200 and the same new token, of the new version (checked first: a
+      // failure then shows what the callers were told).
       expect(results).toHaveLength(processes * callersPerProcess);
       const answers = new Map<string, number>();
       for (const result of results) {
@@ -170,6 +169,8 @@ async function herds(h: OAuthHarness, urls: readonly string[], label: string): P
         answers.set(key, (answers.get(key) ?? 0) + 1);
       }
       expect(Object.fromEntries(answers)).toEqual({ [`200 ${newToken} new version`]: processes * callersPerProcess });
+      expect(after.versionId).not.toBe(before.versionId);
+      expect(newToken).not.toBe(tokenHash(bot.access_token));
       // Someone waited for the refresh (most of the herd joined it).
       expect(results.some((result) => result.refreshed === true)).toBe(true);
 
