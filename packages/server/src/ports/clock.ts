@@ -6,7 +6,7 @@
  * const clock: Clock = { now: () => Date.now() };
  */
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
+  /** Whole milliseconds since the Unix epoch (stored as integers, BIGINT on PostgreSQL). */
   now(): number;
 }
 

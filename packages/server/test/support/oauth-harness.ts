@@ -29,8 +29,9 @@ export class ShiftedClock implements Clock {
   constructor(startMs: number) {
     this.offsetMs = startMs - Date.now();
   }
+  /** Whole milliseconds, as the Clock port promises: PostgreSQL stores times as BIGINT. */
   now(): number {
-    return Date.now() + this.offsetMs;
+    return Math.round(Date.now() + this.offsetMs);
   }
   shift(ms: number): void {
     this.offsetMs += ms;
