@@ -34,13 +34,14 @@ function chain(fields: Record<string, unknown>): TokenChain {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as unknown as TokenChain;
 }
 
-function slackAttributes(body: Record<string, unknown>): Record<string, unknown> {
+/** The installation-level facts of a Slack token answer (app, team, enterprise); `enterprise_id` only when the answer names it. */
+export function slackAttributes(body: Record<string, unknown>): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   if (text(body.app_id)) attributes.app_id = body.app_id;
   const team = body.team as { id?: unknown; name?: unknown } | null | undefined;
   if (team && text(team.id)) attributes.team_id = team.id;
   if (team && text(team.name)) attributes.team_name = team.name;
-  attributes.enterprise_id = idOf(body.enterprise) ?? null;
+  if (body.enterprise !== undefined) attributes.enterprise_id = idOf(body.enterprise) ?? null;
   if (typeof body.is_enterprise_install === 'boolean') attributes.is_enterprise_install = body.is_enterprise_install;
   return attributes;
 }
@@ -79,7 +80,7 @@ export function installationFromSlackAccess(body: Record<string, unknown>, issue
     );
   }
   if (chains.size === 0) throw new AppError('INVALID_REQUEST', 'The install answer holds neither a bot nor a user token.');
-  return { provider: 'slack', attributes: slackAttributes(body), chains };
+  return { provider: 'slack', attributes: { enterprise_id: null, ...slackAttributes(body) }, chains };
 }
 
 /** Bolt for JavaScript's `Installation` (`@slack/oauth`): expiresAt in epoch seconds. */

@@ -47,6 +47,14 @@ export interface Problem {
   readonly code: ErrorCode;
 }
 
+/**
+ * What a caller may read of an error: its message, except for Rotor's own server-side
+ * failures (their message may come from a driver). A provider's outage is worth explaining.
+ */
+export function publicMessage(error: AppError): string {
+  return problemTable[error.code].status >= 500 && error.code !== 'PROVIDER_UNAVAILABLE' ? 'An error occurred on the server side.' : error.message;
+}
+
 /** The problem document for an error; a server-side failure never shows its own message. */
 export function toProblem(error: AppError): Problem {
   const { status, title } = problemTable[error.code];
@@ -54,8 +62,7 @@ export function toProblem(error: AppError): Problem {
     type: `urn:rotor:problem:${error.code.toLowerCase().replaceAll('_', '-')}`,
     title,
     status,
-    // A provider's outage is worth explaining; Rotor's own failures are not shown.
-    detail: status >= 500 && error.code !== 'PROVIDER_UNAVAILABLE' ? 'An error occurred on the server side.' : error.message,
+    detail: publicMessage(error),
     code: error.code,
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { coerceError } from '../../domain/errors.js';
 import type { Logger } from '../../ports/logger.js';
 import type { OAuthInstallations } from '../../services/oauth-installations.js';
-import { problemTable } from '../api/problem.js';
+import { problemTable, publicMessage } from '../api/problem.js';
 
 /**
  * The browser side of installing an OAuth app, unauthenticated by design (a person
@@ -53,7 +53,7 @@ export function createOAuthHandler(deps: { installations: Pick<OAuthInstallation
       const error = coerceError(thrown);
       const status = problemTable[error.code].status;
       deps.logger.warn({ function: functionName, code: error.code }, 'oauth install failed');
-      sendPage(response, status, 'Installation failed', status >= 500 && error.code !== 'PROVIDER_UNAVAILABLE' ? 'An error occurred on the server side.' : error.message);
+      sendPage(response, status, 'Installation failed', publicMessage(error));
     }
   };
 }

@@ -1,4 +1,4 @@
-import { installationFromSlackAccess } from '../../../domain/installation-import.js';
+import { installationFromSlackAccess, slackAttributes } from '../../../domain/installation-import.js';
 import type { TokenChain } from '../../../domain/oauth-installation.js';
 import { callProvider, ProviderAnswerLost, retryAfterMs, type ProviderResponse } from './provider-http.js';
 import type { ClientCredentials, ProviderAnswer, TokenGrant, TokenProvider } from './token-provider.js';
@@ -21,9 +21,6 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function idOf(value: unknown): string | undefined {
-  return typeof value === 'object' && value !== null ? text((value as { id?: unknown }).id) : undefined;
-}
 
 /** Slack answers 200 with `ok:false` for every error but rate limits (429 + Retry-After). */
 function interpret(method: string, response: ProviderResponse, now: number): ProviderAnswer | { kind: 'ok'; body: Record<string, unknown> } {
@@ -39,16 +36,6 @@ function interpret(method: string, response: ProviderResponse, now: number): Pro
   return { kind: 'refused', error };
 }
 
-function attributesOf(body: Record<string, unknown>): Record<string, unknown> {
-  const attributes: Record<string, unknown> = {};
-  if (text(body.app_id)) attributes.app_id = body.app_id;
-  const team = body.team as { id?: unknown; name?: unknown } | null | undefined;
-  if (team && text(team.id)) attributes.team_id = team.id;
-  if (team && text(team.name)) attributes.team_name = team.name;
-  if (body.enterprise !== undefined) attributes.enterprise_id = idOf(body.enterprise) ?? null;
-  if (typeof body.is_enterprise_install === 'boolean') attributes.is_enterprise_install = body.is_enterprise_install;
-  return attributes;
-}
 
 function grantOf(body: Record<string, unknown>, fallbackType: string): TokenGrant {
   const accessToken = text(body.access_token);
@@ -61,7 +48,7 @@ function grantOf(body: Record<string, unknown>, fallbackType: string): TokenGran
     token_type: text(body.token_type) ?? fallbackType,
     bot_user_id: text(body.bot_user_id),
     user_id: text(body.user_id),
-    attributes: attributesOf(body),
+    attributes: slackAttributes(body),
   };
 }
 
